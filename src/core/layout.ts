@@ -1,0 +1,436 @@
+/**
+ * The layout of every SharedArrayBuffer zonelb uses, and the functions that allocate them.
+ * No other file computes a size or an offset: the rest of the code receives typed views.
+ *
+ * Three kinds of shared state:
+ *  - the server table (one per engine): written by the control plane, seats taken by any
+ *    shard with Atomics;
+ *  - the zone table (one per engine, indexed by zone id): each zone's row is written only by
+ *    the shard that owns the zone; other shards read `primary` as a placement hint;
+ *  - shard state (one per shard): players, the zone-server entry pool, queues. Kept in shared
+ *    memory so that it survives the worker thread that writes it.
+ * Buffers are allocated at full capacity; Linux commits their pages only when touched.
+ */
+
+export const NEIGHBOUR_SLOTS = 4;
+
+export interface ServerTableBuffers {
+  capacity: number;
+  state: SharedArrayBuffer;
+  generation: SharedArrayBuffer;
+  count: SharedArrayBuffer;
+  limit: SharedArrayBuffer;
+  weight: SharedArrayBuffer;
+  cpu: SharedArrayBuffer;
+  memory: SharedArrayBuffer;
+  /** Fleet-wide figures the control plane refreshes every tick (see FleetField). */
+  fleet: SharedArrayBuffer;
+  /** Candidate servers with room, best first (see RoomListField). */
+  roomList: SharedArrayBuffer;
+}
+
+export interface ServerTable {
+  capacity: number;
+  /** ServerState per slot. Atomics: read by shards while the control plane writes. */
+  state: Int32Array;
+  generation: Int32Array;
+  /** Seats taken (placed + reserved players). Atomics CAS against `limit`. */
+  count: Int32Array;
+  /** Admission limit: the most players the server may hold now. */
+  limit: Int32Array;
+  weight: Float64Array;
+  /** Last reported CPU and memory, fractions 0..1. */
+  cpu: Float64Array;
+  memory: Float64Array;
+  fleet: Float64Array;
+  /** [0] = number of entries, then server slots. */
+  roomList: Int32Array;
+}
+
+export const FleetField = {
+  /** Servers in state Active. */
+  activeServers: 0,
+  /** Sum of seats taken on active servers, as of the last tick. */
+  totalCount: 1,
+  /** Sum of admission limits of active servers, as of the last tick. */
+  totalLimit: 2,
+  size: 4,
+} as const;
+
+export function allocateServerTable(capacity: number, roomListSize: number): ServerTableBuffers {
+  return {
+    capacity,
+    state: new SharedArrayBuffer(capacity * 4),
+    generation: new SharedArrayBuffer(capacity * 4),
+    count: new SharedArrayBuffer(capacity * 4),
+    limit: new SharedArrayBuffer(capacity * 4),
+    weight: new SharedArrayBuffer(capacity * 8),
+    cpu: new SharedArrayBuffer(capacity * 8),
+    memory: new SharedArrayBuffer(capacity * 8),
+    fleet: new SharedArrayBuffer(FleetField.size * 8),
+    roomList: new SharedArrayBuffer((roomListSize + 1) * 4),
+  };
+}
+
+export function serverTableViews(b: ServerTableBuffers): ServerTable {
+  return {
+    capacity: b.capacity,
+    state: new Int32Array(b.state),
+    generation: new Int32Array(b.generation),
+    count: new Int32Array(b.count),
+    limit: new Int32Array(b.limit),
+    weight: new Float64Array(b.weight),
+    cpu: new Float64Array(b.cpu),
+    memory: new Float64Array(b.memory),
+    fleet: new Float64Array(b.fleet),
+    roomList: new Int32Array(b.roomList),
+  };
+}
+
+export interface ZoneTableBuffers {
+  capacity: number;
+  head: SharedArrayBuffer;
+  entries: SharedArrayBuffer;
+  open: SharedArrayBuffer;
+  population: SharedArrayBuffer;
+  primary: SharedArrayBuffer;
+  neighbourId: SharedArrayBuffer;
+  neighbourCount: SharedArrayBuffer;
+  adjacencyStart: SharedArrayBuffer;
+  adjacency: SharedArrayBuffer;
+}
+
+export interface ZoneTable {
+  capacity: number;
+  /** First zone-server entry (index in the owning shard's pool), -1 when none. */
+  head: Int32Array;
+  /** Number of entries (servers hosting the zone). */
+  entries: Int32Array;
+  /** Entries open to new joins (a merging zone closes some). */
+  open: Int32Array;
+  /** Players in the zone (placed and reserved). Atomics: read by the control plane. */
+  population: Int32Array;
+  /** Handle of the zone's first server, or -1. Atomics: read by other shards as a hint. */
+  primary: Int32Array;
+  /** Zones that players most often walk to from here (space-saving sketch, learned). */
+  neighbourId: Int32Array;
+  neighbourCount: Int32Array;
+  /** Configured adjacency in CSR form: neighbours of z are adjacency[start[z] .. start[z+1]). */
+  adjacencyStart: Int32Array;
+  adjacency: Int32Array;
+}
+
+export function allocateZoneTable(
+  capacity: number,
+  adjacency: Readonly<Record<string, readonly number[]>> | undefined,
+): ZoneTableBuffers {
+  const lists = new Map<number, readonly number[]>();
+  let total = 0;
+  for (const [zone, list] of Object.entries(adjacency ?? {})) {
+    lists.set(Number(zone), list);
+    total += list.length;
+  }
+  const adjacencyStart = new SharedArrayBuffer((capacity + 1) * 4);
+  const adjacencyBuf = new SharedArrayBuffer(Math.max(1, total) * 4);
+  const start = new Int32Array(adjacencyStart);
+  const flat = new Int32Array(adjacencyBuf);
+  let at = 0;
+  for (let z = 0; z < capacity; z++) {
+    start[z] = at;
+    const list = lists.get(z);
+    if (list) for (const n of list) flat[at++] = n;
+  }
+  start[capacity] = at;
+
+  const head = new SharedArrayBuffer(capacity * 4);
+  new Int32Array(head).fill(-1);
+  const primary = new SharedArrayBuffer(capacity * 4);
+  new Int32Array(primary).fill(-1);
+  const neighbourId = new SharedArrayBuffer(capacity * NEIGHBOUR_SLOTS * 4);
+  new Int32Array(neighbourId).fill(-1);
+  return {
+    capacity,
+    head,
+    entries: new SharedArrayBuffer(capacity * 4),
+    open: new SharedArrayBuffer(capacity * 4),
+    population: new SharedArrayBuffer(capacity * 4),
+    primary,
+    neighbourId,
+    neighbourCount: new SharedArrayBuffer(capacity * NEIGHBOUR_SLOTS * 4),
+    adjacencyStart,
+    adjacency: adjacencyBuf,
+  };
+}
+
+export function zoneTableViews(b: ZoneTableBuffers): ZoneTable {
+  return {
+    capacity: b.capacity,
+    head: new Int32Array(b.head),
+    entries: new Int32Array(b.entries),
+    open: new Int32Array(b.open),
+    population: new Int32Array(b.population),
+    primary: new Int32Array(b.primary),
+    neighbourId: new Int32Array(b.neighbourId),
+    neighbourCount: new Int32Array(b.neighbourCount),
+    adjacencyStart: new Int32Array(b.adjacencyStart),
+    adjacency: new Int32Array(b.adjacency),
+  };
+}
+
+/** Record states of a player in its shard. */
+export const PlayerState = {
+  Free: 0,
+  /** Holds a seat and plays. */
+  Active: 1,
+  /** Left; its seat is held until the reconnect window ends. */
+  Reserved: 2,
+  /** Waits in line for a seat. */
+  Queued: 3,
+} as const;
+
+/** Counters of a shard, in one Int32Array (index names below). */
+export const ShardCounter = {
+  /** Records ever used (records below this index may be in use). */
+  recordHigh: 0,
+  /** Top of the free-record stack. */
+  freeRecords: 1,
+  entryHigh: 2,
+  freeEntries: 3,
+  /** Reservation-expiry FIFO ring: next to pop, next to push, entries in it. */
+  expiryHead: 4,
+  expiryTail: 5,
+  expiryLength: 11,
+  /** Queue ring (entries may be stale: players who left the line are skipped when popped). */
+  queueHead: 6,
+  queueTail: 7,
+  queueLength: 12,
+  /** Requests of the current batch whose results are written (read after a worker dies). */
+  batchDone: 8,
+  /** Set while the worker is inside a batch: a dead worker leaves it set, so repair is due. */
+  busy: 9,
+  /** Players currently waiting in this shard's queue. */
+  queued: 10,
+  size: 16,
+} as const;
+
+export interface ShardStateBuffers {
+  recordCapacity: number;
+  entryCapacity: number;
+  directoryCapacity: number;
+  queueCapacity: number;
+  serverCapacity: number;
+  counters: SharedArrayBuffer;
+  dirKey: SharedArrayBuffer;
+  dirRecord: SharedArrayBuffer;
+  recPlayer: SharedArrayBuffer;
+  recZone: SharedArrayBuffer;
+  recServer: SharedArrayBuffer;
+  recEntry: SharedArrayBuffer;
+  recState: SharedArrayBuffer;
+  recStamp: SharedArrayBuffer;
+  recNext: SharedArrayBuffer;
+  recPrev: SharedArrayBuffer;
+  recDir: SharedArrayBuffer;
+  freeRecord: SharedArrayBuffer;
+  entServer: SharedArrayBuffer;
+  entZone: SharedArrayBuffer;
+  entCount: SharedArrayBuffer;
+  entNext: SharedArrayBuffer;
+  entOpen: SharedArrayBuffer;
+  freeEntry: SharedArrayBuffer;
+  serverHead: SharedArrayBuffer;
+  serverSeats: SharedArrayBuffer;
+  expiryRecord: SharedArrayBuffer;
+  expiryStamp: SharedArrayBuffer;
+  expiryTime: SharedArrayBuffer;
+  queueRecord: SharedArrayBuffer;
+  queueStamp: SharedArrayBuffer;
+}
+
+export interface ShardState {
+  recordCapacity: number;
+  entryCapacity: number;
+  directoryMask: number;
+  queueCapacity: number;
+  counters: Int32Array;
+  /** Open-addressing player directory: key = player id (as int32), value = record. */
+  dirKey: Int32Array;
+  dirRecord: Int32Array;
+  recPlayer: Int32Array;
+  recZone: Int32Array;
+  /** Server handle the player's seat is on, -1 when queued. */
+  recServer: Int32Array;
+  /** Zone-server entry the player counts in, -1 when queued. */
+  recEntry: Int32Array;
+  recState: Uint8Array;
+  /** Bumped on every reservation or enqueue, so stale FIFO entries are recognised. */
+  recStamp: Int32Array;
+  /** Doubly linked list of this shard's players per server (for failover and drains). */
+  recNext: Int32Array;
+  recPrev: Int32Array;
+  /** Directory slot holding this record, for O(1) delete. */
+  recDir: Int32Array;
+  freeRecord: Int32Array;
+  entServer: Int32Array;
+  entZone: Int32Array;
+  entCount: Int32Array;
+  entNext: Int32Array;
+  entOpen: Uint8Array;
+  freeEntry: Int32Array;
+  /** Head of this shard's player list per server slot. */
+  serverHead: Int32Array;
+  /** Seats this shard holds per server slot: its share of the server table's count. */
+  serverSeats: Int32Array;
+  expiryRecord: Int32Array;
+  expiryStamp: Int32Array;
+  expiryTime: Float64Array;
+  queueRecord: Int32Array;
+  queueStamp: Int32Array;
+}
+
+/** Entry capacity per shard: one per zone it may own, plus room for splits. */
+export function entryCapacityFor(maxZones: number, shards: number, maxServers: number): number {
+  return Math.ceil(maxZones / shards) * 2 + 16 * maxServers + 1024;
+}
+
+export function allocateShardState(
+  recordCapacity: number,
+  entryCapacity: number,
+  queueCapacity: number,
+  serverCapacity: number,
+): ShardStateBuffers {
+  let directoryCapacity = 16;
+  while (directoryCapacity < recordCapacity * 2) directoryCapacity *= 2;
+  const dirKey = new SharedArrayBuffer(directoryCapacity * 4);
+  new Int32Array(dirKey).fill(EMPTY_KEY);
+  const serverHead = new SharedArrayBuffer(serverCapacity * 4);
+  new Int32Array(serverHead).fill(-1);
+  const q = Math.max(1, queueCapacity);
+  return {
+    recordCapacity,
+    entryCapacity,
+    directoryCapacity,
+    queueCapacity: q,
+    serverCapacity,
+    counters: new SharedArrayBuffer(ShardCounter.size * 4),
+    dirKey,
+    dirRecord: new SharedArrayBuffer(directoryCapacity * 4),
+    recPlayer: new SharedArrayBuffer(recordCapacity * 4),
+    recZone: new SharedArrayBuffer(recordCapacity * 4),
+    recServer: new SharedArrayBuffer(recordCapacity * 4),
+    recEntry: new SharedArrayBuffer(recordCapacity * 4),
+    recState: new SharedArrayBuffer(recordCapacity),
+    recStamp: new SharedArrayBuffer(recordCapacity * 4),
+    recNext: new SharedArrayBuffer(recordCapacity * 4),
+    recPrev: new SharedArrayBuffer(recordCapacity * 4),
+    recDir: new SharedArrayBuffer(recordCapacity * 4),
+    freeRecord: new SharedArrayBuffer(recordCapacity * 4),
+    entServer: new SharedArrayBuffer(entryCapacity * 4),
+    entZone: new SharedArrayBuffer(entryCapacity * 4),
+    entCount: new SharedArrayBuffer(entryCapacity * 4),
+    entNext: new SharedArrayBuffer(entryCapacity * 4),
+    entOpen: new SharedArrayBuffer(entryCapacity),
+    freeEntry: new SharedArrayBuffer(entryCapacity * 4),
+    serverHead,
+    serverSeats: new SharedArrayBuffer(serverCapacity * 4),
+    expiryRecord: new SharedArrayBuffer(recordCapacity * 4),
+    expiryStamp: new SharedArrayBuffer(recordCapacity * 4),
+    expiryTime: new SharedArrayBuffer(recordCapacity * 8),
+    queueRecord: new SharedArrayBuffer(q * 4),
+    queueStamp: new SharedArrayBuffer(q * 4),
+  };
+}
+
+export function shardStateViews(b: ShardStateBuffers): ShardState {
+  return {
+    recordCapacity: b.recordCapacity,
+    entryCapacity: b.entryCapacity,
+    directoryMask: b.directoryCapacity - 1,
+    queueCapacity: b.queueCapacity,
+    counters: new Int32Array(b.counters),
+    dirKey: new Int32Array(b.dirKey),
+    dirRecord: new Int32Array(b.dirRecord),
+    recPlayer: new Int32Array(b.recPlayer),
+    recZone: new Int32Array(b.recZone),
+    recServer: new Int32Array(b.recServer),
+    recEntry: new Int32Array(b.recEntry),
+    recState: new Uint8Array(b.recState),
+    recStamp: new Int32Array(b.recStamp),
+    recNext: new Int32Array(b.recNext),
+    recPrev: new Int32Array(b.recPrev),
+    recDir: new Int32Array(b.recDir),
+    freeRecord: new Int32Array(b.freeRecord),
+    entServer: new Int32Array(b.entServer),
+    entZone: new Int32Array(b.entZone),
+    entCount: new Int32Array(b.entCount),
+    entNext: new Int32Array(b.entNext),
+    entOpen: new Uint8Array(b.entOpen),
+    freeEntry: new Int32Array(b.freeEntry),
+    serverHead: new Int32Array(b.serverHead),
+    serverSeats: new Int32Array(b.serverSeats),
+    expiryRecord: new Int32Array(b.expiryRecord),
+    expiryStamp: new Int32Array(b.expiryStamp),
+    expiryTime: new Float64Array(b.expiryTime),
+    queueRecord: new Int32Array(b.queueRecord),
+    queueStamp: new Int32Array(b.queueStamp),
+  };
+}
+
+/** Directory key sentinels: player ids 0xFFFFFFFF and 0xFFFFFFFE are reserved. */
+export const EMPTY_KEY = -1;
+export const MAX_PLAYER_ID = 0xfffffffd;
+
+/** One batch of requests and its results, in shared memory (a shard's mailbox). */
+export interface BatchBuffers {
+  capacity: number;
+  ops: SharedArrayBuffer;
+  players: SharedArrayBuffer;
+  zones: SharedArrayBuffer;
+  /** Move hand-offs: the zone the player came from. */
+  from: SharedArrayBuffer;
+  /** Move hand-offs: the server handle whose seat the player carries, or -1. */
+  carry: SharedArrayBuffer;
+  status: SharedArrayBuffer;
+  server: SharedArrayBuffer;
+  position: SharedArrayBuffer;
+}
+
+export interface Batch {
+  capacity: number;
+  ops: Uint8Array;
+  players: Uint32Array;
+  zones: Uint32Array;
+  from: Int32Array;
+  carry: Int32Array;
+  status: Uint8Array;
+  server: Int32Array;
+  position: Uint32Array;
+}
+
+export function allocateBatch(capacity: number): BatchBuffers {
+  return {
+    capacity,
+    ops: new SharedArrayBuffer(capacity),
+    players: new SharedArrayBuffer(capacity * 4),
+    zones: new SharedArrayBuffer(capacity * 4),
+    from: new SharedArrayBuffer(capacity * 4),
+    carry: new SharedArrayBuffer(capacity * 4),
+    status: new SharedArrayBuffer(capacity),
+    server: new SharedArrayBuffer(capacity * 4),
+    position: new SharedArrayBuffer(capacity * 4),
+  };
+}
+
+export function batchViews(b: BatchBuffers): Batch {
+  return {
+    capacity: b.capacity,
+    ops: new Uint8Array(b.ops),
+    players: new Uint32Array(b.players),
+    zones: new Uint32Array(b.zones),
+    from: new Int32Array(b.from),
+    carry: new Int32Array(b.carry),
+    status: new Uint8Array(b.status),
+    server: new Int32Array(b.server),
+    position: new Uint32Array(b.position),
+  };
+}

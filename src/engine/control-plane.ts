@@ -1,0 +1,296 @@
+import {
+  NO_SERVER,
+  ServerState,
+  handleSlot,
+  serverHandle,
+  serverStateName,
+  handleGeneration,
+} from '../core/codes.ts';
+import { CostModel } from '../core/admission.ts';
+import { ErrorCode, ZonelbError, invalidArgument, unknownServer } from '../core/errors.ts';
+import { FleetField, type ServerTable } from '../core/layout.ts';
+import { buildRing, type Ring } from '../core/ring.ts';
+import type { EngineOptions } from '../core/options.ts';
+import type { HeartbeatReport, ServerInfo, ServerSpec } from './types.ts';
+
+/**
+ * The server registry and its failure detector, on the main thread. It is the only writer of
+ * the server table's state, weight and limit; shards only take and release seats. Every
+ * heartbeat becomes one integer (the admission limit) so that a join costs one comparison.
+ */
+export class ControlPlane {
+  private readonly t: ServerTable;
+  private readonly o: EngineOptions;
+  private readonly ids: (string | undefined)[];
+  private readonly addresses: string[];
+  private readonly bySlot = new Map<string, number>();
+  private readonly lastHeartbeat: Float64Array;
+  private readonly reportedPlayers: Int32Array;
+  private readonly cost: CostModel;
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+  private active = 0;
+  /** Membership changed since the ring was last built. */
+  private ringDirty = true;
+
+  constructor(table: ServerTable, options: EngineOptions) {
+    this.t = table;
+    this.o = options;
+    this.ids = new Array<string | undefined>(table.capacity);
+    this.addresses = new Array<string>(table.capacity).fill('');
+    this.lastHeartbeat = new Float64Array(table.capacity);
+    this.reportedPlayers = new Int32Array(table.capacity);
+    this.cost = new CostModel(table.capacity);
+  }
+
+  register(spec: ServerSpec, now: number): ServerInfo {
+    if (spec === null || typeof spec !== 'object') throw invalidArgument('server', spec, 'an object with an id');
+    const id = checkId(spec.id);
+    const weight = spec.weight === undefined ? 1 : checkWeight(spec.weight);
+    if (spec.address !== undefined && (typeof spec.address !== 'string' || spec.address.length > 256)) {
+      throw invalidArgument('address', spec.address, 'a string of at most 256 characters');
+    }
+    const existing = this.bySlot.get(id);
+    if (existing !== undefined) {
+      // A live server registering again (e.g. after a zonelb restart on its side) keeps its
+      // incarnation: its players are still there.
+      const t = this.t;
+      t.weight[existing] = weight;
+      if (spec.address !== undefined) this.addresses[existing] = spec.address;
+      this.lastHeartbeat[existing] = now;
+      if (Atomics.load(t.state, existing) === ServerState.Suspect) this.setState(existing, ServerState.Active);
+      this.recomputeLimit(existing);
+      this.ringDirty = true;
+      return this.info(existing);
+    }
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.nextSlot < this.t.capacity ? this.nextSlot++ : -1;
+    if (slot < 0) {
+      throw new ZonelbError(
+        ErrorCode.ServerTableFull,
+        `cannot register "${id}": all ${this.t.capacity} server slots are in use (option maxServers)`,
+      );
+    }
+    const t = this.t;
+    this.ids[slot] = id;
+    this.addresses[slot] = spec.address ?? '';
+    this.bySlot.set(id, slot);
+    this.lastHeartbeat[slot] = now;
+    this.reportedPlayers[slot] = 0;
+    this.cost.reset(slot);
+    t.weight[slot] = weight;
+    t.cpu[slot] = 0;
+    t.memory[slot] = 0;
+    Atomics.store(t.count, slot, 0);
+    Atomics.store(t.limit, slot, Math.floor(weight * this.o.limits.playersPerServer));
+    this.setState(slot, ServerState.Active);
+    this.ringDirty = true;
+    return this.info(slot);
+  }
+
+  heartbeat(id: string, report: HeartbeatReport, now: number): ServerInfo {
+    const slot = this.slotOf(id);
+    if (report === null || typeof report !== 'object') throw invalidArgument('report', report, 'an object');
+    const cpu = checkFraction('cpu', report.cpu);
+    const memory = checkFraction('memory', report.memory);
+    const players = report.players;
+    if (!Number.isInteger(players) || players < 0 || players > 1e8) {
+      throw invalidArgument('players', players, 'an integer ≥ 0');
+    }
+    const weight = report.weight === undefined ? undefined : checkWeight(report.weight);
+    const t = this.t;
+    const state = Atomics.load(t.state, slot);
+    if (state === ServerState.Dead) {
+      throw new ZonelbError(ErrorCode.ServerDead, `server "${id}" was declared dead; register it again`, {
+        field: 'serverId',
+      });
+    }
+    if (weight !== undefined && weight !== t.weight[slot]) {
+      t.weight[slot] = weight;
+      this.ringDirty = true;
+    }
+    t.cpu[slot] = cpu;
+    t.memory[slot] = memory;
+    this.reportedPlayers[slot] = players;
+    this.lastHeartbeat[slot] = now;
+    this.cost.observe(slot, players, cpu, memory);
+    this.recomputeLimit(slot);
+    if (state === ServerState.Suspect) this.setState(slot, ServerState.Active);
+    return this.info(slot);
+  }
+
+  private recomputeLimit(slot: number): void {
+    const t = this.t;
+    const limit = this.cost.limit(slot, t.weight[slot]!, this.reportedPlayers[slot]!, t.cpu[slot]!, t.memory[slot]!, this.o.limits);
+    Atomics.store(t.limit, slot, limit);
+  }
+
+  /** Stop new joins on a server. Returns its slot. */
+  drain(id: string): number {
+    const slot = this.slotOf(id);
+    const s = Atomics.load(this.t.state, slot);
+    if (s === ServerState.Dead) throw unknownServer(id);
+    this.setState(slot, ServerState.Draining);
+    return slot;
+  }
+
+  /** Mark a server dead (no seat can be taken on it any more); evacuate it next. */
+  markDead(slot: number): void {
+    this.setState(slot, ServerState.Dead);
+    this.ringDirty = true;
+  }
+
+  /** Forget a server once its players are evacuated; its slot may be reused. */
+  release(slot: number): void {
+    const t = this.t;
+    const id = this.ids[slot];
+    if (id !== undefined) this.bySlot.delete(id);
+    this.ids[slot] = undefined;
+    this.setState(slot, ServerState.Free);
+    // Generation first: a shard releasing a seat of the old incarnation after this point sees
+    // the mismatch and leaves the count alone; only then is the count reset.
+    Atomics.store(t.generation, slot, (Atomics.load(t.generation, slot) + 1) & 0x7fff);
+    Atomics.store(t.limit, slot, 0);
+    Atomics.store(t.count, slot, 0);
+    this.freeSlots.push(slot);
+    this.ringDirty = true;
+  }
+
+  /**
+   * Failure detector: a server silent for suspectAfterMs takes no new joins; silent for
+   * deadAfterMs it is declared dead. Returns the slots newly dead (to evacuate).
+   */
+  detectFailures(now: number): number[] {
+    const dead: number[] = [];
+    const t = this.t;
+    for (let slot = 0; slot < this.nextSlot; slot++) {
+      const s = Atomics.load(t.state, slot);
+      if (s === ServerState.Free || s === ServerState.Dead) continue;
+      const silent = now - this.lastHeartbeat[slot]!;
+      if (silent > this.o.deadAfterMs) {
+        this.markDead(slot);
+        dead.push(slot);
+      } else if (silent > this.o.suspectAfterMs && s === ServerState.Active) {
+        this.setState(slot, ServerState.Suspect);
+      }
+    }
+    return dead;
+  }
+
+  /** Refresh fleet totals and the list of servers with the most room (every tick). */
+  refreshRoom(): void {
+    const t = this.t;
+    const candidates: number[] = [];
+    let totalCount = 0;
+    let totalLimit = 0;
+    for (let slot = 0; slot < this.nextSlot; slot++) {
+      if (Atomics.load(t.state, slot) !== ServerState.Active) continue;
+      const count = Atomics.load(t.count, slot);
+      const limit = Atomics.load(t.limit, slot);
+      totalCount += count;
+      totalLimit += limit;
+      if (limit > count) candidates.push(slot);
+    }
+    candidates.sort((a, b) => t.limit[b]! - t.count[b]! - (t.limit[a]! - t.count[a]!));
+    const list = t.roomList;
+    const n = Math.min(candidates.length, list.length - 1);
+    for (let i = 0; i < n; i++) Atomics.store(list, i + 1, candidates[i]!);
+    // Publish the length last: a shard reading n sees n valid slots.
+    Atomics.store(list, 0, n);
+    t.fleet[FleetField.totalCount] = totalCount;
+    t.fleet[FleetField.totalLimit] = totalLimit;
+  }
+
+  /** The ring, rebuilt if membership changed since the last call; undefined if unchanged. */
+  takeRing(): Ring | undefined {
+    if (!this.ringDirty) return undefined;
+    this.ringDirty = false;
+    const t = this.t;
+    const members = [];
+    for (let slot = 0; slot < this.nextSlot; slot++) {
+      const s = Atomics.load(t.state, slot);
+      if (s === ServerState.Free || s === ServerState.Dead) continue;
+      members.push({ slot, generation: t.generation[slot]!, weight: t.weight[slot]! });
+    }
+    return buildRing(members, this.o.ringPointsPerWeight);
+  }
+
+  slotOf(id: string): number {
+    if (typeof id !== 'string' || id.length === 0) throw invalidArgument('serverId', id, 'a non-empty string');
+    const slot = this.bySlot.get(id);
+    if (slot === undefined) throw unknownServer(id);
+    return slot;
+  }
+
+  idOf(handle: number): string | undefined {
+    if (handle === NO_SERVER || handle < 0) return undefined;
+    const slot = handleSlot(handle);
+    if (slot >= this.t.capacity || this.t.generation[slot] !== handleGeneration(handle)) return undefined;
+    return this.ids[slot];
+  }
+
+  handleOf(slot: number): number {
+    return serverHandle(slot, Atomics.load(this.t.generation, slot));
+  }
+
+  activeServers(): number {
+    return this.active;
+  }
+
+  info(slot: number): ServerInfo {
+    const t = this.t;
+    const players = this.reportedPlayers[slot]!;
+    return {
+      id: this.ids[slot] ?? '',
+      handle: this.handleOf(slot),
+      state: serverStateName[Atomics.load(t.state, slot)] as ServerInfo['state'],
+      weight: t.weight[slot]!,
+      address: this.addresses[slot]!,
+      players: Atomics.load(t.count, slot),
+      limit: Atomics.load(t.limit, slot),
+      cap: Math.floor(t.weight[slot]! * this.o.limits.playersPerServer),
+      cpu: t.cpu[slot]!,
+      memory: t.memory[slot]!,
+      reportedPlayers: players,
+      cpuPerPlayer: this.cost.cpuPerPlayer(slot, players, t.cpu[slot]!),
+      memoryPerPlayer: this.cost.memoryPerPlayer(slot, players, t.memory[slot]!),
+      lastHeartbeat: this.lastHeartbeat[slot]!,
+    };
+  }
+
+  list(): ServerInfo[] {
+    const out: ServerInfo[] = [];
+    for (let slot = 0; slot < this.nextSlot; slot++) if (this.ids[slot] !== undefined) out.push(this.info(slot));
+    return out;
+  }
+
+  private setState(slot: number, state: ServerState): void {
+    const t = this.t;
+    const before = Atomics.load(t.state, slot);
+    if (before === state) return;
+    Atomics.store(t.state, slot, state);
+    if (before === ServerState.Active) this.active--;
+    if (state === ServerState.Active) this.active++;
+    t.fleet[FleetField.activeServers] = this.active;
+  }
+}
+
+function checkId(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 128) {
+    throw invalidArgument('id', id, 'a non-empty string of at most 128 characters');
+  }
+  return id;
+}
+
+function checkWeight(w: unknown): number {
+  if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0 || w > 1000) {
+    throw invalidArgument('weight', w, 'a finite number > 0 and ≤ 1000');
+  }
+  return w;
+}
+
+function checkFraction(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
+    throw invalidArgument(field, v, 'a fraction between 0 and 1');
+  }
+  return v;
+}

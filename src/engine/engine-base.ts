@@ -1,0 +1,270 @@
+import { NO_SERVER, Op, Reason, Status } from '../core/codes.ts';
+import { ErrorCode, ZonelbError, invalidArgument } from '../core/errors.ts';
+import { MAX_PLAYER_ID, type ServerTable } from '../core/layout.ts';
+import type { ReplacementEvents } from '../core/event-log.ts';
+import type { EngineOptions } from '../core/options.ts';
+import type { Ring } from '../core/ring.ts';
+import { ControlPlane } from './control-plane.ts';
+import type {
+  Engine,
+  HeartbeatReport,
+  Placement,
+  ReplacementEvent,
+  RequestArrays,
+  ResultSink,
+  ServerInfo,
+  ServerSpec,
+  ZoneInfo,
+} from './types.ts';
+
+export type Clock = () => number;
+
+export interface EngineRuntime {
+  /** Time source in milliseconds (default: performance.now). Inject a virtual clock to simulate. */
+  clock?: Clock;
+  /** Run tick() every options.tickMs on a timer (default true). Off for virtual time. */
+  autoTick?: boolean;
+}
+
+/**
+ * What the single-threaded and the sharded engine share: the control plane, the lifecycle of
+ * servers (failure detection, drain, removal and the re-placement of their players), the
+ * convenience API and event delivery. Subclasses say how to reach their shards.
+ */
+export abstract class EngineBase implements Engine {
+  readonly options: EngineOptions;
+  protected readonly cp: ControlPlane;
+  protected readonly clock: Clock;
+  protected closed = false;
+  private readonly listeners = new Set<(events: ReplacementEvent[]) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<ReplacementEvent[]> | undefined;
+
+  protected constructor(options: EngineOptions, table: ServerTable, runtime: EngineRuntime) {
+    this.options = options;
+    this.cp = new ControlPlane(table, options);
+    this.clock = runtime.clock ?? (() => performance.now());
+  }
+
+  protected startTimer(runtime: EngineRuntime): void {
+    if (runtime.autoTick === false) return;
+    this.timer = setInterval(() => {
+      this.tick().catch(() => undefined);
+    }, this.options.tickMs);
+    this.timer.unref();
+  }
+
+  abstract submit(requests: RequestArrays, start: number, count: number, sink: ResultSink): void;
+  protected abstract shardsEvacuate(slot: number, reason: Reason, onlyIfRoom: boolean): Promise<ReplacementEvents>;
+  protected abstract shardsTick(now: number): Promise<ReplacementEvents>;
+  protected abstract shardsPlayersOn(slot: number): Promise<number[]>;
+  protected abstract shardsRing(ring: Ring): void;
+  protected abstract shardsZones(): Promise<{ zone: number; population: number; servers: { server: number; players: number; open: boolean }[] }[]>;
+  protected abstract shardsQueued(): number;
+  protected abstract shutdown(): Promise<void>;
+
+  protected checkOpen(): void {
+    if (this.closed) throw new ZonelbError(ErrorCode.EngineClosed, 'the engine is closed');
+  }
+
+  protected checkBatch(count: number): void {
+    this.checkOpen();
+    if (!Number.isInteger(count) || count < 0) throw invalidArgument('count', count, 'an integer ≥ 0');
+    if (count > this.options.maxBatch) {
+      throw new ZonelbError(
+        ErrorCode.BatchTooLarge,
+        `batch of ${count} requests is larger than maxBatch (${this.options.maxBatch})`,
+        { field: 'count' },
+      );
+    }
+  }
+
+  /** Rebuild and publish the ring if membership changed. Cheap when nothing changed. */
+  protected syncRing(): void {
+    const ring = this.cp.takeRing();
+    if (ring) {
+      this.cp.refreshRoom();
+      this.shardsRing(ring);
+    }
+  }
+
+  // ------------------------------------------------------------------ one request at a time
+
+  join(player: number, zone: number): Promise<Placement> {
+    this.checkPlayer(player);
+    this.checkZone(zone);
+    return this.one(Op.Join, player, zone);
+  }
+
+  leave(player: number): Promise<Placement> {
+    this.checkPlayer(player);
+    return this.one(Op.Leave, player, 0);
+  }
+
+  move(player: number, zone: number): Promise<Placement> {
+    this.checkPlayer(player);
+    this.checkZone(zone);
+    return this.one(Op.Move, player, zone);
+  }
+
+  private one(op: number, player: number, zone: number): Promise<Placement> {
+    const req = { ops: Uint8Array.of(op), players: Uint32Array.of(player), zones: Uint32Array.of(zone) };
+    return new Promise((resolve) => {
+      const sink: ResultSink = {
+        status: new Uint8Array(1),
+        server: new Int32Array(1),
+        position: new Uint32Array(1),
+        done: () => {
+          const server = sink.server[0]!;
+          resolve({
+            player,
+            status: sink.status[0] as Status,
+            server,
+            serverId: this.cp.idOf(server),
+            position: sink.position[0]!,
+          });
+        },
+      };
+      this.submit(req, 0, 1, sink);
+    });
+  }
+
+  private checkPlayer(player: unknown): void {
+    if (typeof player !== 'number' || !Number.isInteger(player) || player < 0 || player > MAX_PLAYER_ID) {
+      throw invalidArgument('player', player, `an integer in [0, ${MAX_PLAYER_ID}]`);
+    }
+  }
+
+  private checkZone(zone: unknown): void {
+    if (typeof zone !== 'number' || !Number.isInteger(zone) || zone < 0 || zone >= this.options.maxZones) {
+      throw invalidArgument('zone', zone, `an integer in [0, ${this.options.maxZones - 1}] (maxZones)`);
+    }
+  }
+
+  // ------------------------------------------------------------------ servers
+
+  registerServer(spec: ServerSpec): ServerInfo {
+    this.checkOpen();
+    return this.cp.register(spec, this.clock());
+  }
+
+  heartbeat(id: string, report: HeartbeatReport): ServerInfo {
+    this.checkOpen();
+    return this.cp.heartbeat(id, report, this.clock());
+  }
+
+  async drainServer(id: string, options: { move?: boolean } = {}): Promise<{ players: number[]; moved: number }> {
+    this.checkOpen();
+    const slot = this.cp.drain(id);
+    let moved = 0;
+    if (options.move) {
+      this.syncRing();
+      const events = await this.shardsEvacuate(slot, Reason.Drained, true);
+      moved = events.count;
+      this.publish(this.describe(events));
+    }
+    return { players: await this.shardsPlayersOn(slot), moved };
+  }
+
+  async removeServer(id: string): Promise<ReplacementEvent[]> {
+    this.checkOpen();
+    const slot = this.cp.slotOf(id);
+    this.cp.markDead(slot);
+    this.syncRing();
+    const events = this.describe(await this.shardsEvacuate(slot, Reason.Removed, false));
+    this.cp.release(slot);
+    return this.publish(events);
+  }
+
+  servers(): ServerInfo[] {
+    return this.cp.list();
+  }
+
+  server(id: string): ServerInfo {
+    return this.cp.info(this.cp.slotOf(id));
+  }
+
+  serverIdOf(handle: number): string | undefined {
+    return this.cp.idOf(handle);
+  }
+
+  queued(): number {
+    return this.shardsQueued();
+  }
+
+  async zones(): Promise<ZoneInfo[]> {
+    const raw = await this.shardsZones();
+    return raw.map((z) => ({
+      zone: z.zone,
+      population: z.population,
+      servers: z.servers.map((s) => ({ ...s, serverId: this.cp.idOf(s.server) ?? '' })),
+    }));
+  }
+
+  // ------------------------------------------------------------------ background work
+
+  /**
+   * Failure detection (dead servers' players re-placed at once), then each shard's tick:
+   * reservation expiry, queue admission, merging of zones that shrank. Ticks never overlap.
+   */
+  tick(now: number = this.clock()): Promise<ReplacementEvent[]> {
+    if (this.closed) return Promise.resolve([]);
+    if (this.ticking) return this.ticking;
+    this.ticking = this.runTick(now).finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async runTick(now: number): Promise<ReplacementEvent[]> {
+    const dead = this.cp.detectFailures(now);
+    this.syncRing();
+    const out: ReplacementEvent[] = [];
+    for (const slot of dead) {
+      // Described before release(), while the dead server's id is still known.
+      out.push(...this.describe(await this.shardsEvacuate(slot, Reason.Crashed, false)));
+      this.cp.release(slot);
+    }
+    this.syncRing();
+    this.cp.refreshRoom();
+    out.push(...this.describe(await this.shardsTick(now)));
+    return this.publish(out);
+  }
+
+  onReplacement(listener: (events: ReplacementEvent[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  protected describe(e: ReplacementEvents): ReplacementEvent[] {
+    const out: ReplacementEvent[] = new Array(e.count);
+    for (let i = 0; i < e.count; i++) {
+      const oldServer = e.oldServers[i]!;
+      const newServer = e.newServers[i]!;
+      out[i] = {
+        player: e.players[i]!,
+        zone: e.zones[i]!,
+        oldServer,
+        newServer,
+        oldServerId: oldServer === NO_SERVER ? undefined : this.cp.idOf(oldServer),
+        newServerId: newServer === NO_SERVER ? undefined : this.cp.idOf(newServer),
+        reason: e.reasons[i] as Reason,
+      };
+    }
+    return out;
+  }
+
+  protected publish(events: ReplacementEvent[]): ReplacementEvent[] {
+    if (events.length > 0) for (const l of this.listeners) l(events);
+    return events;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.ticking) await this.ticking.catch(() => undefined);
+    await this.shutdown();
+  }
+}
+

@@ -1,0 +1,34 @@
+import type { BatchBuffers, ServerTableBuffers, ShardStateBuffers, ZoneTableBuffers } from '../core/layout.ts';
+import type { ReplacementEvents } from '../core/event-log.ts';
+import type { EngineOptions } from '../core/options.ts';
+import type { Reason } from '../core/codes.ts';
+
+/**
+ * Messages between the coordinator and a shard worker. Shared buffers cross once, in
+ * workerData; after that only indices, counts and rare control payloads do.
+ */
+export interface ShardWorkerData {
+  index: number;
+  shards: number;
+  options: EngineOptions;
+  servers: ServerTableBuffers;
+  zones: ZoneTableBuffers;
+  state: ShardStateBuffers;
+  /** Two mailboxes: the coordinator fills one while the shard answers the other. */
+  mailboxes: [BatchBuffers, BatchBuffers];
+}
+
+export type ToShard =
+  | { t: 'batch'; which: 0 | 1; from: number; to: number; now: number }
+  | { t: 'ring'; points: Uint32Array; slots: Int32Array }
+  | { t: 'tick'; id: number; now: number }
+  | { t: 'evacuate'; id: number; slot: number; reason: Reason; onlyIfRoom: boolean }
+  | { t: 'playersOn'; id: number; slot: number }
+  | { t: 'zones'; id: number };
+
+export type FromShard =
+  | { t: 'ready' }
+  | { t: 'batch'; which: 0 | 1 }
+  | { t: 'reply'; id: number; events?: ReplacementEvents; data?: unknown };
+
+export type ControlRequest = Extract<ToShard, { id: number }>;

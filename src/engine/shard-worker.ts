@@ -1,0 +1,64 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { ShardCounter, batchViews, serverTableViews, shardStateViews, zoneTableViews } from '../core/layout.ts';
+import { ShardCore } from '../core/shard-core.ts';
+import { repairShard } from '../core/shard-repair.ts';
+import type { FromShard, ShardWorkerData, ToShard } from './shard-protocol.ts';
+
+/**
+ * A shard's worker thread: one ShardCore over the shard's shared state. A replacement worker
+ * for one that died finds the `busy` flag still set and repairs the state before serving.
+ */
+const data = workerData as ShardWorkerData;
+const port = parentPort!;
+const servers = serverTableViews(data.servers);
+const zones = zoneTableViews(data.zones);
+const state = shardStateViews(data.state);
+const mailboxes = [batchViews(data.mailboxes[0]), batchViews(data.mailboxes[1])] as const;
+const core = new ShardCore({ servers, zones, state }, data.index, data.shards, data.options);
+
+if (Atomics.load(state.counters, ShardCounter.busy) === 1) {
+  repairShard(servers, zones, state, data.index, data.shards);
+}
+core.restoreSplitZones();
+core.reportExpiries = true;
+
+function send(m: FromShard): void {
+  port.postMessage(m);
+}
+
+port.on('message', (m: ToShard) => {
+  switch (m.t) {
+    case 'batch': {
+      // `busy` brackets every mutation of shared state: a worker found dead with it set left
+      // the state possibly half-updated, and its successor repairs it.
+      Atomics.store(state.counters, ShardCounter.busy, 1);
+      core.processBatch(mailboxes[m.which], m.from, m.to, m.now);
+      Atomics.store(state.counters, ShardCounter.busy, 0);
+      send({ t: 'batch', which: m.which });
+      return;
+    }
+    case 'ring':
+      core.ring = { points: m.points, slots: m.slots };
+      return;
+    case 'tick':
+      Atomics.store(state.counters, ShardCounter.busy, 1);
+      core.tick(m.now);
+      Atomics.store(state.counters, ShardCounter.busy, 0);
+      send({ t: 'reply', id: m.id, events: core.events.drain() });
+      return;
+    case 'evacuate':
+      Atomics.store(state.counters, ShardCounter.busy, 1);
+      core.evacuate(m.slot, m.reason, m.onlyIfRoom);
+      Atomics.store(state.counters, ShardCounter.busy, 0);
+      send({ t: 'reply', id: m.id, events: core.events.drain() });
+      return;
+    case 'playersOn':
+      send({ t: 'reply', id: m.id, data: core.playersOn(m.slot) });
+      return;
+    case 'zones':
+      send({ t: 'reply', id: m.id, data: core.listZones() });
+      return;
+  }
+});
+
+send({ t: 'ready' });

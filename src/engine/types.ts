@@ -1,0 +1,113 @@
+import type { Reason, Status } from '../core/codes.ts';
+
+/** A game server announcing itself. */
+export interface ServerSpec {
+  /** Stable name of the server (non-empty, at most 128 characters). */
+  id: string;
+  /** Relative capacity (> 0, default 1): a weight-2 server takes twice the players. */
+  weight?: number;
+  /** Where gateways reach it (host:port); zonelb only passes it on. */
+  address?: string;
+}
+
+/** A heartbeat: the server's own view of its load. */
+export interface HeartbeatReport {
+  /** CPU use as a fraction 0..1. */
+  cpu: number;
+  /** Memory use as a fraction 0..1. */
+  memory: number;
+  /** Players the server hosts now. */
+  players: number;
+  /** A changed weight, if any. */
+  weight?: number;
+}
+
+export interface Placement {
+  player: number;
+  status: Status;
+  /** Server handle (slot and generation), or -1. */
+  server: number;
+  /** The server's id, when placed. */
+  serverId: string | undefined;
+  /** Place in line when queued, else 0. */
+  position: number;
+}
+
+export interface ServerInfo {
+  id: string;
+  handle: number;
+  state: 'active' | 'draining' | 'suspect' | 'dead' | 'free';
+  weight: number;
+  address: string;
+  /** Seats taken (placed and reserved players), as counted by the engine. */
+  players: number;
+  /** Admission limit: the most players it may hold now. */
+  limit: number;
+  /** Weighted player cap. */
+  cap: number;
+  cpu: number;
+  memory: number;
+  /** Players the server itself reported last. */
+  reportedPlayers: number;
+  /** Learned cost of one player (fractions of the machine). */
+  cpuPerPlayer: number;
+  memoryPerPlayer: number;
+  lastHeartbeat: number;
+}
+
+export interface ZoneInfo {
+  zone: number;
+  population: number;
+  servers: { serverId: string; server: number; players: number; open: boolean }[];
+}
+
+export interface ReplacementEvent {
+  player: number;
+  zone: number;
+  oldServer: number;
+  newServer: number;
+  oldServerId: string | undefined;
+  newServerId: string | undefined;
+  reason: Reason;
+}
+
+/** Requests in structure-of-arrays form (index i of each array is one request). */
+export interface RequestArrays {
+  ops: Uint8Array;
+  players: Uint32Array;
+  zones: Uint32Array;
+}
+
+/** Where the engine writes the answers of one submission, and whom it tells when done. */
+export interface ResultSink {
+  status: Uint8Array;
+  server: Int32Array;
+  position: Uint32Array;
+  /** Called once, when every request of the submission has its answer. */
+  done(): void;
+}
+
+/** What both engines offer: the in-process API the front end, simulator and users drive. */
+export interface Engine {
+  /** Answers `count` requests starting at `start`, writing result i at `start + i` of the sink. */
+  submit(requests: RequestArrays, start: number, count: number, sink: ResultSink): void;
+  join(player: number, zone: number): Promise<Placement>;
+  leave(player: number): Promise<Placement>;
+  move(player: number, zone: number): Promise<Placement>;
+  registerServer(spec: ServerSpec): ServerInfo;
+  heartbeat(id: string, report: HeartbeatReport): ServerInfo;
+  /** Stops new joins on a server; with `move`, re-places its players where there is room. */
+  drainServer(id: string, options?: { move?: boolean }): Promise<{ players: number[]; moved: number }>;
+  /** Takes a server out; its remaining players are re-placed. */
+  removeServer(id: string): Promise<ReplacementEvent[]>;
+  /** Runs background work now (failure detection, expiries, queue, merges, room list). */
+  tick(now?: number): Promise<ReplacementEvent[]>;
+  servers(): ServerInfo[];
+  server(id: string): ServerInfo;
+  zones(): Promise<ZoneInfo[]>;
+  /** Players waiting in line. */
+  queued(): number;
+  serverIdOf(handle: number): string | undefined;
+  onReplacement(listener: (events: ReplacementEvent[]) => void): () => void;
+  close(): Promise<void>;
+}
