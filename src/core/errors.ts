@@ -17,6 +17,21 @@ export const ErrorCode = {
   UnknownOp: 'ZLB_ERR_UNKNOWN_OP',
   BadRequest: 'ZLB_ERR_BAD_REQUEST',
   NotFound: 'ZLB_ERR_NOT_FOUND',
+  // Network front end (src/net).
+  /** HTTP method not served on a known path. */
+  MethodNotAllowed: 'ZLB_ERR_METHOD_NOT_ALLOWED',
+  /** HTTP body larger than the configured limit. */
+  PayloadTooLarge: 'ZLB_ERR_PAYLOAD_TOO_LARGE',
+  /** A gateway has more batches awaiting answers than the connection allows; the batch was not run. */
+  TooManyInFlight: 'ZLB_ERR_TOO_MANY_IN_FLIGHT',
+  /** A peer stopped reading: its unsent replies passed the backpressure limit and it was closed. */
+  SlowConsumer: 'ZLB_ERR_SLOW_CONSUMER',
+  /** The service is starting or shutting down. */
+  NotReady: 'ZLB_ERR_NOT_READY',
+  /** The listening socket could not be opened (port in use, bad host). */
+  ListenFailed: 'ZLB_ERR_LISTEN_FAILED',
+  /** A bug: an exception that is not a ZonelbError reached the front end. */
+  Internal: 'ZLB_ERR_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

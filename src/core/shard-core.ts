@@ -1,5 +1,26 @@
 import { NO_SERVER, Op, Reason, Status, ServerState, handleSlot, serverHandle } from './codes.ts';
 import {
+  ENT_STRIDE,
+  E_COUNT,
+  E_NEXT,
+  E_OPEN,
+  E_SERVER,
+  E_ZONE,
+  REC_STRIDE,
+  R_ENTRY,
+  R_NEXT,
+  R_PLAYER,
+  R_PREV,
+  R_SERVER,
+  R_STAMP,
+  R_STATE,
+  R_ZONE,
+  ZONE_STRIDE,
+  Z_ENTRIES,
+  Z_HEAD,
+  Z_OPEN,
+  Z_POPULATION,
+  Z_PRIMARY,
   MAX_PLAYER_ID,
   NEIGHBOUR_SLOTS,
   PlayerState,
@@ -140,17 +161,17 @@ export class ShardCore {
   join(player: number, zone: number, now: number): number {
     const r = findPlayer(this.s, player);
     if (r < 0) return this.placeNew(player, zone);
-    const st = this.s.recState[r];
+    const st = this.s.records[r * REC_STRIDE + R_STATE];
     if (st === PlayerState.Active) {
-      if (this.s.recZone[r] === zone) {
-        this.server = this.s.recServer[r]!;
+      if (this.s.records[r * REC_STRIDE + R_ZONE] === zone) {
+        this.server = this.s.records[r * REC_STRIDE + R_SERVER]!;
         return Status.Ok;
       }
       return this.moveRecord(r, zone, false);
     }
     if (st === PlayerState.Reserved) return this.reconnect(r, zone, now);
     // Queued: it keeps its place, in the zone it asked for last.
-    this.s.recZone[r] = zone;
+    this.s.records[r * REC_STRIDE + R_ZONE] = zone;
     this.position = this.queuePosition(r);
     return Status.Queued;
   }
@@ -159,13 +180,13 @@ export class ShardCore {
     const s = this.s;
     const r = findPlayer(s, player);
     if (r < 0) return Status.NotFound;
-    const st = s.recState[r];
+    const st = s.records[r * REC_STRIDE + R_STATE];
     if (st === PlayerState.Queued) {
       this.freeRecord(r);
       Atomics.sub(s.counters, ShardCounter.queued, 1);
       return Status.Ok;
     }
-    this.server = s.recServer[r]!;
+    this.server = s.records[r * REC_STRIDE + R_SERVER]!;
     if (st === PlayerState.Reserved) return Status.Ok;
     if (this.reconnectMs <= 0) {
       this.releaseRecord(r);
@@ -179,9 +200,9 @@ export class ShardCore {
     }
     // Keep the seat for the reconnect window; the expiry FIFO is in leave order, and since
     // the window is constant that is also expiry order.
-    s.recState[r] = PlayerState.Reserved;
-    const stamp = (s.recStamp[r]! + 1) | 0;
-    s.recStamp[r] = stamp;
+    s.records[r * REC_STRIDE + R_STATE] = PlayerState.Reserved;
+    const stamp = (s.records[r * REC_STRIDE + R_STAMP]! + 1) | 0;
+    s.records[r * REC_STRIDE + R_STAMP] = stamp;
     const at = c[ShardCounter.expiryTail]!;
     s.expiryRecord[at] = r;
     s.expiryStamp[at] = stamp;
@@ -194,14 +215,14 @@ export class ShardCore {
   move(player: number, zone: number): number {
     const r = findPlayer(this.s, player);
     if (r < 0) return Status.NotFound;
-    const st = this.s.recState[r];
+    const st = this.s.records[r * REC_STRIDE + R_STATE];
     if (st === PlayerState.Queued) {
-      this.s.recZone[r] = zone;
+      this.s.records[r * REC_STRIDE + R_ZONE] = zone;
       this.position = this.queuePosition(r);
       return Status.Queued;
     }
-    if (this.s.recZone[r] === zone) {
-      this.server = this.s.recServer[r]!;
+    if (this.s.records[r * REC_STRIDE + R_ZONE] === zone) {
+      this.server = this.s.records[r * REC_STRIDE + R_SERVER]!;
       return st === PlayerState.Reserved ? Status.NotFound : Status.Ok;
     }
     if (st === PlayerState.Reserved) return Status.NotFound;
@@ -217,14 +238,14 @@ export class ShardCore {
       if (op === Op.Move) return Status.NotFound;
       return HANDOFF; // a fresh join: the other shard places it from scratch
     }
-    const st = s.recState[r];
+    const st = s.records[r * REC_STRIDE + R_STATE];
     if (st === PlayerState.Queued) {
       this.freeRecord(r);
       Atomics.sub(s.counters, ShardCounter.queued, 1);
       return HANDOFF; // it re-queues (or is placed) in the zone's own shard
     }
     if (st === PlayerState.Reserved && op === Op.Move) return Status.NotFound;
-    this.fromZone = s.recZone[r]!;
+    this.fromZone = s.records[r * REC_STRIDE + R_ZONE]!;
     this.learn(this.fromZone, zone);
     this.server = this.detach(r);
     this.freeRecord(r);
@@ -233,15 +254,15 @@ export class ShardCore {
 
   private reconnect(r: number, zone: number, _now: number): number {
     const s = this.s;
-    const h = s.recServer[r]!;
+    const h = s.records[r * REC_STRIDE + R_SERVER]!;
     if (acceptsJoins(this.t, h)) {
-      s.recState[r] = PlayerState.Active;
-      const st = s.recZone[r] === zone ? Status.Ok : this.moveRecord(r, zone, true);
+      s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
+      const st = s.records[r * REC_STRIDE + R_ZONE] === zone ? Status.Ok : this.moveRecord(r, zone, true);
       if (st === Status.Ok && this.server === NO_SERVER) this.server = h;
       return st === Status.Ok && this.server === h ? Status.Reconnected : st;
     }
     // Its old server no longer takes players: give the seat back and place it afresh.
-    const player = s.recPlayer[r]! >>> 0;
+    const player = s.records[r * REC_STRIDE + R_PLAYER]! >>> 0;
     this.releaseRecord(r);
     return this.placeNew(player, zone);
   }
@@ -249,9 +270,9 @@ export class ShardCore {
   /** Move a record this shard holds to a zone this shard owns. */
   private moveRecord(r: number, zone: number, reconnecting: boolean): number {
     const s = this.s;
-    this.learn(s.recZone[r]!, zone);
+    this.learn(s.records[r * REC_STRIDE + R_ZONE]!, zone);
     const carry = this.detach(r);
-    s.recState[r] = PlayerState.Active;
+    s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
     const st = this.attach(r, zone, carry);
     if (st !== Status.Ok) this.dropFloating(r, carry, zone);
     return st === Status.Ok && reconnecting && this.server !== carry ? Status.Ok : st;
@@ -265,8 +286,8 @@ export class ShardCore {
     if (r >= 0) {
       // Already here (a retried hand-off): keep what is here, give the carried seat back.
       if (carry !== NO_SERVER) releaseSeat(this.t, carry);
-      this.server = s.recServer[r]!;
-      return s.recState[r] === PlayerState.Queued ? Status.Queued : Status.Ok;
+      this.server = s.records[r * REC_STRIDE + R_SERVER]!;
+      return s.records[r * REC_STRIDE + R_STATE] === PlayerState.Queued ? Status.Queued : Status.Ok;
     }
     if (carry === NO_SERVER) return this.placeNew(player, zone);
     r = this.allocRecord(player);
@@ -274,7 +295,7 @@ export class ShardCore {
       releaseSeat(this.t, carry);
       return Status.Overloaded;
     }
-    s.recState[r] = PlayerState.Active;
+    s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
     const st = this.attach(r, zone, carry);
     if (st !== Status.Ok) {
       this.dropFloating(r, carry, zone);
@@ -288,7 +309,7 @@ export class ShardCore {
     if (r < 0) return Status.Overloaded;
     const h = this.findSeat(zone);
     if (h >= 0) {
-      this.s.recState[r] = PlayerState.Active;
+      this.s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
       this.link(r, zone, this.entry, h);
       this.server = h;
       return Status.Ok;
@@ -320,8 +341,8 @@ export class ShardCore {
     const z = this.z;
     const carryOk = carry !== NO_SERVER && acceptsJoins(this.t, carry);
     if (carryOk) {
-      for (let e = z.head[zone]!; e >= 0; e = this.s.entNext[e]!) {
-        if (this.s.entServer[e] === carry) {
+      for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = this.s.entries[e * ENT_STRIDE + E_NEXT]!) {
+        if (this.s.entries[e * ENT_STRIDE + E_SERVER] === carry) {
           this.link(r, zone, e, carry);
           this.server = carry;
           return Status.Ok;
@@ -367,12 +388,12 @@ export class ShardCore {
   private seatInZone(zone: number): number {
     const s = this.s;
     const t = this.t;
-    const head = this.z.head[zone]!;
+    const head = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
     if (head < 0) return -1;
     // Fast path: a zone on one server (the common case) costs one CAS.
-    if (s.entNext[head] === -1) {
-      const h = s.entServer[head]!;
-      if (s.entOpen[head] === 1 && acceptsJoins(t, h) && takeSeat(t, handleSlot(h))) {
+    if (s.entries[head * ENT_STRIDE + E_NEXT] === -1) {
+      const h = s.entries[head * ENT_STRIDE + E_SERVER]!;
+      if (s.entries[head * ENT_STRIDE + E_OPEN] === 1 && acceptsJoins(t, h) && takeSeat(t, handleSlot(h))) {
         this.entry = head;
         return h;
       }
@@ -382,20 +403,20 @@ export class ShardCore {
     for (;;) {
       let best = -1;
       let bestKey = Infinity;
-      for (let e = head; e >= 0; e = s.entNext[e]!) {
-        if (s.entOpen[e] !== 1) continue;
-        const h = s.entServer[e]!;
+      for (let e = head; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+        if (s.entries[e * ENT_STRIDE + E_OPEN] !== 1) continue;
+        const h = s.entries[e * ENT_STRIDE + E_SERVER]!;
         const slot = handleSlot(h);
         if (this.tried[slot] === stamp || !acceptsJoins(t, h)) continue;
         if (Atomics.load(t.count, slot) >= Atomics.load(t.limit, slot)) continue;
-        const key = s.entCount[e]! / t.weight[slot]!;
+        const key = s.entries[e * ENT_STRIDE + E_COUNT]! / t.weight[slot]!;
         if (key < bestKey) {
           bestKey = key;
           best = e;
         }
       }
       if (best < 0) return this.reopen(zone);
-      const h = s.entServer[best]!;
+      const h = s.entries[best * ENT_STRIDE + E_SERVER]!;
       if (takeSeat(t, handleSlot(h))) {
         this.entry = best;
         return h;
@@ -409,13 +430,13 @@ export class ShardCore {
     const s = this.s;
     const t = this.t;
     const z = this.z;
-    if (z.open[zone] === z.entries[zone]) return -1;
-    for (let e = z.head[zone]!; e >= 0; e = s.entNext[e]!) {
-      if (s.entOpen[e] === 1) continue;
-      const h = s.entServer[e]!;
+    if (z.rows[zone * ZONE_STRIDE + Z_OPEN] === z.rows[zone * ZONE_STRIDE + Z_ENTRIES]) return -1;
+    for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+      if (s.entries[e * ENT_STRIDE + E_OPEN] === 1) continue;
+      const h = s.entries[e * ENT_STRIDE + E_SERVER]!;
       if (acceptsJoins(t, h) && takeSeat(t, handleSlot(h))) {
-        s.entOpen[e] = 1;
-        z.open[zone]! += 1;
+        s.entries[e * ENT_STRIDE + E_OPEN] = 1;
+        z.rows[zone * ZONE_STRIDE + Z_OPEN]! += 1;
         this.entry = e;
         return h;
       }
@@ -436,7 +457,7 @@ export class ShardCore {
     const z = this.z;
     const stamp = this.nextStamp();
     const tried = this.tried;
-    for (let e = z.head[zone]!; e >= 0; e = s.entNext[e]!) tried[handleSlot(s.entServer[e]!)] = stamp;
+    for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) tried[handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!)] = stamp;
     const bound = this.loadBound();
 
     const a0 = z.adjacencyStart[zone]!;
@@ -486,7 +507,7 @@ export class ShardCore {
   }
 
   private tryNeighbour(neighbour: number, stamp: number, bound: number): number {
-    const h = Atomics.load(this.z.primary, neighbour);
+    const h = Atomics.load(this.z.rows, neighbour * ZONE_STRIDE + Z_PRIMARY);
     if (h < 0) return -1;
     const slot = handleSlot(h);
     if (this.tried[slot] === stamp) return -1;
@@ -543,20 +564,20 @@ export class ShardCore {
     if (c[ShardCounter.freeRecords]! > 0) r = s.freeRecord[--c[ShardCounter.freeRecords]!]!;
     else if (c[ShardCounter.recordHigh]! < s.recordCapacity) r = c[ShardCounter.recordHigh]!++;
     else return -1;
-    s.recPlayer[r] = player | 0;
-    s.recServer[r] = NO_SERVER;
-    s.recEntry[r] = -1;
-    s.recZone[r] = -1;
-    s.recNext[r] = -1;
-    s.recPrev[r] = -1;
+    s.records[r * REC_STRIDE + R_PLAYER] = player | 0;
+    s.records[r * REC_STRIDE + R_SERVER] = NO_SERVER;
+    s.records[r * REC_STRIDE + R_ENTRY] = -1;
+    s.records[r * REC_STRIDE + R_ZONE] = -1;
+    s.records[r * REC_STRIDE + R_NEXT] = -1;
+    s.records[r * REC_STRIDE + R_PREV] = -1;
     insertPlayer(s, player, r);
     return r;
   }
 
   private freeRecord(r: number): void {
     const s = this.s;
-    s.recState[r] = PlayerState.Free;
-    removePlayer(s, r);
+    s.records[r * REC_STRIDE + R_STATE] = PlayerState.Free;
+    removePlayer(s, s.records[r * REC_STRIDE + R_PLAYER]!);
     s.freeRecord[s.counters[ShardCounter.freeRecords]!++] = r;
   }
 
@@ -564,15 +585,16 @@ export class ShardCore {
   private link(r: number, zone: number, e: number, h: number): void {
     const s = this.s;
     const slot = handleSlot(h);
-    s.recServer[r] = h;
-    s.recEntry[r] = e;
-    s.recZone[r] = zone;
-    s.entCount[e]! += 1;
-    Atomics.add(this.z.population, zone, 1);
+    s.records[r * REC_STRIDE + R_SERVER] = h;
+    s.records[r * REC_STRIDE + R_ENTRY] = e;
+    s.records[r * REC_STRIDE + R_ZONE] = zone;
+    s.entries[e * ENT_STRIDE + E_COUNT]! += 1;
+    // Single writer (this shard): a plain add; listings elsewhere tolerate a stale read.
+    this.z.rows[zone * ZONE_STRIDE + Z_POPULATION]! += 1;
     const head = s.serverHead[slot]!;
-    s.recPrev[r] = -1;
-    s.recNext[r] = head;
-    if (head >= 0) s.recPrev[head] = r;
+    s.records[r * REC_STRIDE + R_PREV] = -1;
+    s.records[r * REC_STRIDE + R_NEXT] = head;
+    if (head >= 0) s.records[head * REC_STRIDE + R_PREV] = r;
     s.serverHead[slot] = r;
     s.serverSeats[slot]! += 1;
   }
@@ -580,21 +602,21 @@ export class ShardCore {
   /** Undo link(); the seat stays taken. Returns the handle of the seat it holds. */
   private detach(r: number): number {
     const s = this.s;
-    const h = s.recServer[r]!;
-    const e = s.recEntry[r]!;
-    const zone = s.recZone[r]!;
+    const h = s.records[r * REC_STRIDE + R_SERVER]!;
+    const e = s.records[r * REC_STRIDE + R_ENTRY]!;
+    const zone = s.records[r * REC_STRIDE + R_ZONE]!;
     const slot = handleSlot(h);
-    const prev = s.recPrev[r]!;
-    const next = s.recNext[r]!;
-    if (prev >= 0) s.recNext[prev] = next;
+    const prev = s.records[r * REC_STRIDE + R_PREV]!;
+    const next = s.records[r * REC_STRIDE + R_NEXT]!;
+    if (prev >= 0) s.records[prev * REC_STRIDE + R_NEXT] = next;
     else s.serverHead[slot] = next;
-    if (next >= 0) s.recPrev[next] = prev;
+    if (next >= 0) s.records[next * REC_STRIDE + R_PREV] = prev;
     s.serverSeats[slot]! -= 1;
-    s.recServer[r] = NO_SERVER;
-    s.recEntry[r] = -1;
-    Atomics.sub(this.z.population, zone, 1);
-    s.entCount[e]! -= 1;
-    if (s.entCount[e] === 0) this.removeEntry(zone, e);
+    s.records[r * REC_STRIDE + R_SERVER] = NO_SERVER;
+    s.records[r * REC_STRIDE + R_ENTRY] = -1;
+    this.z.rows[zone * ZONE_STRIDE + Z_POPULATION]! -= 1;
+    s.entries[e * ENT_STRIDE + E_COUNT]! -= 1;
+    if (s.entries[e * ENT_STRIDE + E_COUNT] === 0) this.removeEntry(zone, e);
     return h;
   }
 
@@ -620,23 +642,23 @@ export class ShardCore {
     if (c[ShardCounter.freeEntries]! > 0) e = s.freeEntry[--c[ShardCounter.freeEntries]!]!;
     else if (c[ShardCounter.entryHigh]! < s.entryCapacity) e = c[ShardCounter.entryHigh]!++;
     else return -1;
-    s.entServer[e] = h;
-    s.entZone[e] = zone;
-    s.entCount[e] = 0;
-    s.entOpen[e] = 1;
-    const head = z.head[zone]!;
+    s.entries[e * ENT_STRIDE + E_SERVER] = h;
+    s.entries[e * ENT_STRIDE + E_ZONE] = zone;
+    s.entries[e * ENT_STRIDE + E_COUNT] = 0;
+    s.entries[e * ENT_STRIDE + E_OPEN] = 1;
+    const head = z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
     if (head < 0) {
-      s.entNext[e] = -1;
-      z.head[zone] = e;
-      Atomics.store(z.primary, zone, h);
+      s.entries[e * ENT_STRIDE + E_NEXT] = -1;
+      z.rows[zone * ZONE_STRIDE + Z_HEAD] = e;
+      Atomics.store(z.rows, zone * ZONE_STRIDE + Z_PRIMARY, h);
     } else {
       // Insert second, so the head (the zone's first server, its primary) stays put.
-      s.entNext[e] = s.entNext[head]!;
-      s.entNext[head] = e;
+      s.entries[e * ENT_STRIDE + E_NEXT] = s.entries[head * ENT_STRIDE + E_NEXT]!;
+      s.entries[head * ENT_STRIDE + E_NEXT] = e;
     }
-    z.entries[zone]! += 1;
-    z.open[zone]! += 1;
-    if (z.entries[zone] === 2) this.splitZones.add(zone);
+    z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! += 1;
+    z.rows[zone * ZONE_STRIDE + Z_OPEN]! += 1;
+    if (z.rows[zone * ZONE_STRIDE + Z_ENTRIES] === 2) this.splitZones.add(zone);
     return e;
   }
 
@@ -644,27 +666,27 @@ export class ShardCore {
     const s = this.s;
     const z = this.z;
     let prev = -1;
-    let cur = z.head[zone]!;
+    let cur = z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
     while (cur >= 0 && cur !== e) {
       prev = cur;
-      cur = s.entNext[cur]!;
+      cur = s.entries[cur * ENT_STRIDE + E_NEXT]!;
     }
     if (cur < 0) return;
-    const next = s.entNext[e]!;
-    if (prev >= 0) s.entNext[prev] = next;
+    const next = s.entries[e * ENT_STRIDE + E_NEXT]!;
+    if (prev >= 0) s.entries[prev * ENT_STRIDE + E_NEXT] = next;
     else {
-      z.head[zone] = next;
-      Atomics.store(z.primary, zone, next >= 0 ? s.entServer[next]! : NO_SERVER);
+      z.rows[zone * ZONE_STRIDE + Z_HEAD] = next;
+      Atomics.store(z.rows, zone * ZONE_STRIDE + Z_PRIMARY, next >= 0 ? s.entries[next * ENT_STRIDE + E_SERVER]! : NO_SERVER);
     }
-    z.entries[zone]! -= 1;
-    if (s.entOpen[e] === 1) z.open[zone]! -= 1;
-    if (z.open[zone] === 0 && z.entries[zone]! > 0) {
+    z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! -= 1;
+    if (s.entries[e * ENT_STRIDE + E_OPEN] === 1) z.rows[zone * ZONE_STRIDE + Z_OPEN]! -= 1;
+    if (z.rows[zone * ZONE_STRIDE + Z_OPEN] === 0 && z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! > 0) {
       // Never leave a zone with servers but none open: re-open its head.
-      s.entOpen[z.head[zone]!] = 1;
-      z.open[zone] = 1;
+      s.entries[z.rows[zone * ENT_STRIDE + E_OPEN * ZONE_STRIDE + Z_HEAD]!] = 1;
+      z.rows[zone * ZONE_STRIDE + Z_OPEN] = 1;
     }
-    if (z.entries[zone]! <= 1) this.splitZones.delete(zone);
-    s.entZone[e] = -1;
+    if (z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! <= 1) this.splitZones.delete(zone);
+    s.entries[e * ENT_STRIDE + E_ZONE] = -1;
     s.freeEntry[s.counters[ShardCounter.freeEntries]!++] = e;
   }
 
@@ -694,12 +716,12 @@ export class ShardCore {
     const c = s.counters;
     const queued = Atomics.load(c, ShardCounter.queued);
     if (queued >= this.queueLimit || c[ShardCounter.queueLength]! >= s.queueCapacity) return false;
-    s.recState[r] = PlayerState.Queued;
-    s.recZone[r] = zone;
-    s.recServer[r] = NO_SERVER;
-    s.recEntry[r] = -1;
-    const stamp = (s.recStamp[r]! + 1) | 0;
-    s.recStamp[r] = stamp;
+    s.records[r * REC_STRIDE + R_STATE] = PlayerState.Queued;
+    s.records[r * REC_STRIDE + R_ZONE] = zone;
+    s.records[r * REC_STRIDE + R_SERVER] = NO_SERVER;
+    s.records[r * REC_STRIDE + R_ENTRY] = -1;
+    const stamp = (s.records[r * REC_STRIDE + R_STAMP]! + 1) | 0;
+    s.records[r * REC_STRIDE + R_STAMP] = stamp;
     const at = c[ShardCounter.queueTail]!;
     s.queueRecord[at] = r;
     s.queueStamp[at] = stamp;
@@ -718,7 +740,7 @@ export class ShardCore {
     let at = c[ShardCounter.queueHead]!;
     for (let k = c[ShardCounter.queueLength]!; k > 0; k--) {
       const q = s.queueRecord[at]!;
-      if (s.recState[q] === PlayerState.Queued && s.recStamp[q] === s.queueStamp[at]) {
+      if (s.records[q * REC_STRIDE + R_STATE] === PlayerState.Queued && s.records[q * REC_STRIDE + R_STAMP] === s.queueStamp[at]) {
         pos++;
         if (q === r) return pos;
       }
@@ -747,8 +769,8 @@ export class ShardCore {
       c[ShardCounter.expiryHead] = at + 1 === s.recordCapacity ? 0 : at + 1;
       c[ShardCounter.expiryLength]! -= 1;
       const r = s.expiryRecord[at]!;
-      if (s.recState[r] === PlayerState.Reserved && s.recStamp[r] === s.expiryStamp[at]) {
-        if (this.reportExpiries) this.events.push(s.recPlayer[r]! >>> 0, s.recServer[r]!, NO_SERVER, s.recZone[r]!, Reason.Expired);
+      if (s.records[r * REC_STRIDE + R_STATE] === PlayerState.Reserved && s.records[r * REC_STRIDE + R_STAMP] === s.expiryStamp[at]) {
+        if (this.reportExpiries) this.events.push(s.records[r * REC_STRIDE + R_PLAYER]! >>> 0, s.records[r * REC_STRIDE + R_SERVER]!, NO_SERVER, s.records[r * REC_STRIDE + R_ZONE]!, Reason.Expired);
         this.releaseRecord(r);
       }
     }
@@ -760,14 +782,14 @@ export class ShardCore {
     while (c[ShardCounter.queueLength]! > 0) {
       const at = c[ShardCounter.queueHead]!;
       const r = s.queueRecord[at]!;
-      if (s.recState[r] === PlayerState.Queued && s.recStamp[r] === s.queueStamp[at]) {
-        const zone = s.recZone[r]!;
+      if (s.records[r * REC_STRIDE + R_STATE] === PlayerState.Queued && s.records[r * REC_STRIDE + R_STAMP] === s.queueStamp[at]) {
+        const zone = s.records[r * REC_STRIDE + R_ZONE]!;
         const h = this.findSeat(zone);
         if (h < 0) return; // first in line cannot be placed: nobody behind it can either
-        s.recState[r] = PlayerState.Active;
+        s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
         this.link(r, zone, this.entry, h);
         Atomics.sub(c, ShardCounter.queued, 1);
-        this.events.push(s.recPlayer[r]! >>> 0, NO_SERVER, h, zone, Reason.Admitted);
+        this.events.push(s.records[r * REC_STRIDE + R_PLAYER]! >>> 0, NO_SERVER, h, zone, Reason.Admitted);
       }
       c[ShardCounter.queueHead] = at + 1 === s.queueCapacity ? 0 : at + 1;
       c[ShardCounter.queueLength]! -= 1;
@@ -784,27 +806,27 @@ export class ShardCore {
     const t = this.t;
     const z = this.z;
     for (const zone of this.splitZones) {
-      if (z.open[zone]! <= 1) continue;
+      if (z.rows[zone * ZONE_STRIDE + Z_OPEN]! <= 1) continue;
       let victim = -1;
       let victimKey = Infinity;
       let capacity = 0;
-      for (let e = z.head[zone]!; e >= 0; e = s.entNext[e]!) {
-        if (s.entOpen[e] !== 1) continue;
-        const slot = handleSlot(s.entServer[e]!);
-        const seats = s.entCount[e]! + Math.max(0, t.limit[slot]! - t.count[slot]!);
+      for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+        if (s.entries[e * ENT_STRIDE + E_OPEN] !== 1) continue;
+        const slot = handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!);
+        const seats = s.entries[e * ENT_STRIDE + E_COUNT]! + Math.max(0, t.limit[slot]! - t.count[slot]!);
         capacity += seats;
-        const key = s.entCount[e]! / t.weight[slot]!;
-        if (key < victimKey && e !== z.head[zone]) {
+        const key = s.entries[e * ENT_STRIDE + E_COUNT]! / t.weight[slot]!;
+        if (key < victimKey && e !== z.rows[zone * ZONE_STRIDE + Z_HEAD]) {
           victimKey = key;
           victim = e;
         }
       }
       if (victim < 0) continue;
-      const victimSlot = handleSlot(s.entServer[victim]!);
-      const others = capacity - (s.entCount[victim]! + Math.max(0, t.limit[victimSlot]! - t.count[victimSlot]!));
-      if (z.population[zone]! <= this.mergeBelow * others) {
-        s.entOpen[victim] = 0;
-        z.open[zone]! -= 1;
+      const victimSlot = handleSlot(s.entries[victim * ENT_STRIDE + E_SERVER]!);
+      const others = capacity - (s.entries[victim * ENT_STRIDE + E_COUNT]! + Math.max(0, t.limit[victimSlot]! - t.count[victimSlot]!));
+      if (z.rows[zone * ZONE_STRIDE + Z_POPULATION]! <= this.mergeBelow * others) {
+        s.entries[victim * ENT_STRIDE + E_OPEN] = 0;
+        z.rows[zone * ZONE_STRIDE + Z_OPEN]! -= 1;
       }
     }
   }
@@ -818,15 +840,15 @@ export class ShardCore {
     const s = this.s;
     let r = s.serverHead[slot]!;
     while (r >= 0) {
-      const next = s.recNext[r]!;
-      const player = s.recPlayer[r]! >>> 0;
-      const zone = s.recZone[r]!;
-      if (s.recState[r] === PlayerState.Reserved) {
+      const next = s.records[r * REC_STRIDE + R_NEXT]!;
+      const player = s.records[r * REC_STRIDE + R_PLAYER]! >>> 0;
+      const zone = s.records[r * REC_STRIDE + R_ZONE]!;
+      if (s.records[r * REC_STRIDE + R_STATE] === PlayerState.Reserved) {
         if (!onlyIfRoom) this.releaseRecord(r);
         r = next;
         continue;
       }
-      const old = s.recServer[r]!;
+      const old = s.records[r * REC_STRIDE + R_SERVER]!;
       if (onlyIfRoom) {
         const h = this.findSeat(zone);
         if (h >= 0) {
@@ -858,8 +880,8 @@ export class ShardCore {
   playersOn(slot: number): number[] {
     const out: number[] = [];
     const s = this.s;
-    for (let r = s.serverHead[slot]!; r >= 0; r = s.recNext[r]!) {
-      if (s.recState[r] === PlayerState.Active) out.push(s.recPlayer[r]! >>> 0);
+    for (let r = s.serverHead[slot]!; r >= 0; r = s.records[r * REC_STRIDE + R_NEXT]!) {
+      if (s.records[r * REC_STRIDE + R_STATE] === PlayerState.Active) out.push(s.records[r * REC_STRIDE + R_PLAYER]! >>> 0);
     }
     return out;
   }
@@ -868,15 +890,15 @@ export class ShardCore {
   locate(player: number): { state: number; zone: number; server: number } | undefined {
     const r = findPlayer(this.s, player);
     if (r < 0) return undefined;
-    return { state: this.s.recState[r]!, zone: this.s.recZone[r]!, server: this.s.recServer[r]! };
+    return { state: this.s.records[r * REC_STRIDE + R_STATE]!, zone: this.s.records[r * REC_STRIDE + R_ZONE]!, server: this.s.records[r * REC_STRIDE + R_SERVER]! };
   }
 
   /** Servers hosting a zone owned by this shard, with the zone's players on each. */
   zoneServers(zone: number): { server: number; players: number; open: boolean }[] {
     const out: { server: number; players: number; open: boolean }[] = [];
     const s = this.s;
-    for (let e = this.z.head[zone]!; e >= 0; e = s.entNext[e]!) {
-      out.push({ server: s.entServer[e]!, players: s.entCount[e]!, open: s.entOpen[e] === 1 });
+    for (let e = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+      out.push({ server: s.entries[e * ENT_STRIDE + E_SERVER]!, players: s.entries[e * ENT_STRIDE + E_COUNT]!, open: s.entries[e * ENT_STRIDE + E_OPEN] === 1 });
     }
     return out;
   }
@@ -885,7 +907,7 @@ export class ShardCore {
   listZones(): { zone: number; population: number; servers: { server: number; players: number; open: boolean }[] }[] {
     const out = [];
     for (let zone = 0; zone < this.maxZones; zone++) {
-      if (this.z.head[zone]! < 0 || !this.ownsZone(zone)) continue;
+      if (this.z.rows[zone * ZONE_STRIDE + Z_HEAD]! < 0 || !this.ownsZone(zone)) continue;
       const servers = this.zoneServers(zone);
       out.push({ zone, population: servers.reduce((a, x) => a + x.players, 0), servers });
     }
@@ -896,7 +918,7 @@ export class ShardCore {
   restoreSplitZones(): void {
     this.splitZones.clear();
     for (let zone = 0; zone < this.maxZones; zone++) {
-      if (this.z.entries[zone]! > 1 && this.ownsZone(zone)) this.splitZones.add(zone);
+      if (this.z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! > 1 && this.ownsZone(zone)) this.splitZones.add(zone);
     }
   }
 

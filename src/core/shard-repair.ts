@@ -1,6 +1,32 @@
 import { handleGeneration, handleSlot } from './codes.ts';
 import { zoneShard } from './hash.ts';
-import { PlayerState, ShardCounter, type ServerTable, type ShardState, type ZoneTable } from './layout.ts';
+import {
+  ENT_STRIDE,
+  E_COUNT,
+  E_NEXT,
+  E_OPEN,
+  E_SERVER,
+  E_ZONE,
+  PlayerState,
+  REC_STRIDE,
+  R_ENTRY,
+  R_NEXT,
+  R_PLAYER,
+  R_PREV,
+  R_SERVER,
+  R_STATE,
+  R_ZONE,
+  ShardCounter,
+  ZONE_STRIDE,
+  Z_ENTRIES,
+  Z_HEAD,
+  Z_OPEN,
+  Z_POPULATION,
+  Z_PRIMARY,
+  type ServerTable,
+  type ShardState,
+  type ZoneTable,
+} from './layout.ts';
 import { clearDirectory, insertPlayer } from './player-directory.ts';
 
 /**
@@ -17,45 +43,51 @@ import { clearDirectory, insertPlayer } from './player-directory.ts';
  */
 export function repairShard(t: ServerTable, z: ZoneTable, s: ShardState, index: number, shards: number): void {
   const c = s.counters;
+  const rec = s.records;
+  const ent = s.entries;
+  const rows = z.rows;
   const high = c[ShardCounter.recordHigh]!;
   const entryHigh = c[ShardCounter.entryHigh]!;
   const seats = new Int32Array(t.capacity);
 
   clearDirectory(s);
   s.serverHead.fill(-1);
-  for (let e = 0; e < entryHigh; e++) s.entCount[e] = 0;
+  for (let e = 0; e < entryHigh; e++) ent[e * ENT_STRIDE + E_COUNT] = 0;
 
   let freeRecords = 0;
   let queued = 0;
   for (let r = 0; r < high; r++) {
-    const st = s.recState[r];
+    const base = r * REC_STRIDE;
+    const st = rec[base + R_STATE];
     if (st === PlayerState.Free) {
       s.freeRecord[freeRecords++] = r;
       continue;
     }
-    insertPlayer(s, s.recPlayer[r]! >>> 0, r);
+    insertPlayer(s, rec[base + R_PLAYER]! >>> 0, r);
     if (st === PlayerState.Queued) {
       queued++;
       continue;
     }
-    const h = s.recServer[r]!;
+    const h = rec[base + R_SERVER]!;
     const slot = handleSlot(h);
-    const zone = s.recZone[r]!;
-    let e = s.recEntry[r]!;
+    const zone = rec[base + R_ZONE]!;
+    let e = rec[base + R_ENTRY]!;
     if (h < 0 || zone < 0 || t.generation[slot] !== handleGeneration(h)) {
       // Half-written or pointing at a server slot that has since been reused: drop it.
-      s.recState[r] = PlayerState.Free;
+      rec[base + R_STATE] = PlayerState.Free;
       s.freeRecord[freeRecords++] = r;
       continue;
     }
-    if (e < 0 || e >= entryHigh || s.entZone[e] !== zone || s.entServer[e] !== h) e = findOrMakeEntry(s, zone, h);
-    s.recEntry[r] = e;
-    s.entCount[e]! += 1;
+    if (e < 0 || e >= entryHigh || ent[e * ENT_STRIDE + E_ZONE] !== zone || ent[e * ENT_STRIDE + E_SERVER] !== h) {
+      e = findOrMakeEntry(s, zone, h);
+    }
+    rec[base + R_ENTRY] = e;
+    ent[e * ENT_STRIDE + E_COUNT]! += 1;
     seats[slot]! += 1;
     const head = s.serverHead[slot]!;
-    s.recPrev[r] = -1;
-    s.recNext[r] = head;
-    if (head >= 0) s.recPrev[head] = r;
+    rec[base + R_PREV] = -1;
+    rec[base + R_NEXT] = head;
+    if (head >= 0) rec[head * REC_STRIDE + R_PREV] = r;
     s.serverHead[slot] = r;
   }
   c[ShardCounter.freeRecords] = freeRecords;
@@ -64,34 +96,38 @@ export function repairShard(t: ServerTable, z: ZoneTable, s: ShardState, index: 
   // Zone lists, populations and free entries, from the entries in use.
   for (let zone = 0; zone < z.capacity; zone++) {
     if (zoneShard(zone, shards) !== index) continue;
-    z.head[zone] = -1;
-    z.entries[zone] = 0;
-    z.open[zone] = 0;
-    z.population[zone] = 0;
+    const row = zone * ZONE_STRIDE;
+    rows[row + Z_HEAD] = -1;
+    rows[row + Z_ENTRIES] = 0;
+    rows[row + Z_OPEN] = 0;
+    rows[row + Z_POPULATION] = 0;
   }
   let freeEntries = 0;
   for (let e = c[ShardCounter.entryHigh]! - 1; e >= 0; e--) {
-    const zone = s.entZone[e]!;
-    if (zone < 0 || s.entCount[e] === 0) {
-      s.entZone[e] = -1;
+    const base = e * ENT_STRIDE;
+    const zone = ent[base + E_ZONE]!;
+    if (zone < 0 || ent[base + E_COUNT] === 0) {
+      ent[base + E_ZONE] = -1;
       s.freeEntry[freeEntries++] = e;
       continue;
     }
-    s.entNext[e] = z.head[zone]!;
-    z.head[zone] = e;
-    z.entries[zone]! += 1;
-    if (s.entOpen[e] === 1) z.open[zone]! += 1;
-    z.population[zone]! += s.entCount[e]!;
+    const row = zone * ZONE_STRIDE;
+    ent[base + E_NEXT] = rows[row + Z_HEAD]!;
+    rows[row + Z_HEAD] = e;
+    rows[row + Z_ENTRIES]! += 1;
+    if (ent[base + E_OPEN] === 1) rows[row + Z_OPEN]! += 1;
+    rows[row + Z_POPULATION]! += ent[base + E_COUNT]!;
   }
   c[ShardCounter.freeEntries] = freeEntries;
   for (let zone = 0; zone < z.capacity; zone++) {
     if (zoneShard(zone, shards) !== index) continue;
-    const head = z.head[zone]!;
-    if (head >= 0 && z.open[zone] === 0) {
-      s.entOpen[head] = 1;
-      z.open[zone] = 1;
+    const row = zone * ZONE_STRIDE;
+    const head = rows[row + Z_HEAD]!;
+    if (head >= 0 && rows[row + Z_OPEN] === 0) {
+      ent[head * ENT_STRIDE + E_OPEN] = 1;
+      rows[row + Z_OPEN] = 1;
     }
-    Atomics.store(z.primary, zone, head >= 0 ? s.entServer[head]! : -1);
+    Atomics.store(rows, row + Z_PRIMARY, head >= 0 ? ent[head * ENT_STRIDE + E_SERVER]! : -1);
   }
 
   for (let slot = 0; slot < t.capacity; slot++) {
@@ -104,13 +140,14 @@ export function repairShard(t: ServerTable, z: ZoneTable, s: ShardState, index: 
 
 function findOrMakeEntry(s: ShardState, zone: number, h: number): number {
   const c = s.counters;
+  const ent = s.entries;
   for (let e = 0; e < c[ShardCounter.entryHigh]!; e++) {
-    if (s.entZone[e] === zone && s.entServer[e] === h) return e;
+    if (ent[e * ENT_STRIDE + E_ZONE] === zone && ent[e * ENT_STRIDE + E_SERVER] === h) return e;
   }
   const e = c[ShardCounter.entryHigh]!++;
-  s.entZone[e] = zone;
-  s.entServer[e] = h;
-  s.entOpen[e] = 1;
-  s.entCount[e] = 0;
+  ent[e * ENT_STRIDE + E_ZONE] = zone;
+  ent[e * ENT_STRIDE + E_SERVER] = h;
+  ent[e * ENT_STRIDE + E_OPEN] = 1;
+  ent[e * ENT_STRIDE + E_COUNT] = 0;
   return e;
 }

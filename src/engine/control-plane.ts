@@ -9,7 +9,7 @@ import {
 import { CostModel } from '../core/admission.ts';
 import { ErrorCode, ZonelbError, invalidArgument, unknownServer } from '../core/errors.ts';
 import { FleetField, type ServerTable } from '../core/layout.ts';
-import { buildRing, type Ring } from '../core/ring.ts';
+import { EMPTY_RING, buildRing, updateRing, type Ring, type RingMember } from '../core/ring.ts';
 import type { EngineOptions } from '../core/options.ts';
 import type { HeartbeatReport, ServerInfo, ServerSpec } from './types.ts';
 
@@ -32,6 +32,9 @@ export class ControlPlane {
   private active = 0;
   /** Membership changed since the ring was last built. */
   private ringDirty = true;
+  private ring: Ring = EMPTY_RING;
+  /** Slot → (generation, weight) as the current ring has it. */
+  private ringMembers = new Map<number, RingMember>();
 
   constructor(table: ServerTable, options: EngineOptions) {
     this.t = table;
@@ -200,18 +203,35 @@ export class ControlPlane {
     t.fleet[FleetField.totalLimit] = totalLimit;
   }
 
-  /** The ring, rebuilt if membership changed since the last call; undefined if unchanged. */
+  /** The ring, updated if membership changed since the last call; undefined if unchanged. */
   takeRing(): Ring | undefined {
     if (!this.ringDirty) return undefined;
     this.ringDirty = false;
     const t = this.t;
-    const members = [];
+    const want = new Map<number, RingMember>();
     for (let slot = 0; slot < this.nextSlot; slot++) {
       const s = Atomics.load(t.state, slot);
       if (s === ServerState.Free || s === ServerState.Dead) continue;
-      members.push({ slot, generation: t.generation[slot]!, weight: t.weight[slot]! });
+      want.set(slot, { slot, generation: t.generation[slot]!, weight: t.weight[slot]! });
     }
-    return buildRing(members, this.o.ringPointsPerWeight);
+    const removed = new Set<number>();
+    const added: RingMember[] = [];
+    for (const [slot, m] of this.ringMembers) {
+      const w = want.get(slot);
+      if (!w || w.generation !== m.generation || w.weight !== m.weight) removed.add(slot);
+    }
+    for (const [slot, w] of want) {
+      const m = this.ringMembers.get(slot);
+      if (!m || m.generation !== w.generation || m.weight !== w.weight) added.push(w);
+    }
+    if (removed.size === 0 && added.length === 0) return undefined;
+    // Small changes (a crash, a new server) merge into the ring; a new fleet is built whole.
+    this.ring =
+      added.length > want.size / 4
+        ? buildRing([...want.values()], this.o.ringPointsPerWeight)
+        : updateRing(this.ring, removed, added, this.o.ringPointsPerWeight);
+    this.ringMembers = want;
+    return this.ring;
   }
 
   slotOf(id: string): number {

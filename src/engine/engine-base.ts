@@ -1,4 +1,5 @@
-import { NO_SERVER, Op, Reason, Status } from '../core/codes.ts';
+import type { Status } from '../core/codes.ts';
+import { NO_SERVER, Op, Reason } from '../core/codes.ts';
 import { ErrorCode, ZonelbError, invalidArgument } from '../core/errors.ts';
 import { MAX_PLAYER_ID, type ServerTable } from '../core/layout.ts';
 import type { ReplacementEvents } from '../core/event-log.ts';
@@ -38,6 +39,8 @@ export abstract class EngineBase implements Engine {
   protected closed = false;
   private readonly listeners = new Set<(events: ReplacementEvent[]) => void>();
   private timer: NodeJS.Timeout | undefined;
+  /** The latest crash handled: whose, how many players re-placed, and how long it took (wall clock). */
+  lastFailover: { serverId: string; players: number; ms: number; at: number } | undefined;
   private ticking: Promise<ReplacementEvent[]> | undefined;
 
   protected constructor(options: EngineOptions, table: ServerTable, runtime: EngineRuntime) {
@@ -218,16 +221,22 @@ export abstract class EngineBase implements Engine {
 
   private async runTick(now: number): Promise<ReplacementEvent[]> {
     const dead = this.cp.detectFailures(now);
-    this.syncRing();
+    // Re-place first (dead servers are skipped by their state), rebuild the ring after: the
+    // players of a crashed server should not wait for ring maintenance.
+    if (dead.length > 0) this.cp.refreshRoom();
     const out: ReplacementEvent[] = [];
     for (const slot of dead) {
+      const started = performance.now();
+      const id = this.cp.idOf(this.cp.handleOf(slot)) ?? '';
       // Described before release(), while the dead server's id is still known.
-      out.push(...this.describe(await this.shardsEvacuate(slot, Reason.Crashed, false)));
+      const events = this.describe(await this.shardsEvacuate(slot, Reason.Crashed, false));
       this.cp.release(slot);
+      this.lastFailover = { serverId: id, players: events.length, ms: performance.now() - started, at: now };
+      for (const e of events) out.push(e);
     }
     this.syncRing();
     this.cp.refreshRoom();
-    out.push(...this.describe(await this.shardsTick(now)));
+    for (const e of this.describe(await this.shardsTick(now))) out.push(e);
     return this.publish(out);
   }
 

@@ -38,7 +38,7 @@ port.on('message', (m: ToShard) => {
       return;
     }
     case 'ring':
-      core.ring = { points: m.points, slots: m.slots };
+      core.ring = { points: m.points, slots: m.slots, index: m.index };
       return;
     case 'tick':
       Atomics.store(state.counters, ShardCounter.busy, 1);

@@ -159,7 +159,7 @@ export class ShardedEngine extends EngineBase {
         if (m.t === 'ready') {
           sh.ready = true;
           this.everReady = true;
-          if (this.ring) sh.post({ t: 'ring', points: this.ring.points, slots: this.ring.slots });
+          if (this.ring) sh.post({ t: 'ring', ...this.ring });
           for (const c of sh.controls.values()) sh.post(c.msg);
           if (sh.inFlight >= 0) this.sendInFlight(sh);
           else this.flush();
@@ -258,10 +258,12 @@ export class ShardedEngine extends EngineBase {
       this.answer(pending, index, Status.Invalid, NO_SERVER, 0);
       return;
     }
-    const waiting = this.transit.get(player);
-    if (waiting) {
-      waiting.push({ op, player, zone, pending, index });
-      return;
+    if (this.transit.size > 0) {
+      const waiting = this.transit.get(player);
+      if (waiting) {
+        waiting.push({ op, player, zone, pending, index });
+        return;
+      }
     }
     const holder = this.router.get(player);
     if (op === Op.Leave) {
@@ -427,7 +429,7 @@ export class ShardedEngine extends EngineBase {
 
   protected shardsRing(ring: Ring): void {
     this.ring = ring;
-    for (const sh of this.shards) sh.post({ t: 'ring', points: ring.points, slots: ring.slots });
+    for (const sh of this.shards) sh.post({ t: 'ring', ...ring });
   }
 
   protected async shardsZones(): Promise<{ zone: number; population: number; servers: { server: number; players: number; open: boolean }[] }[]> {
