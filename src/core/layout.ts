@@ -27,6 +27,8 @@ export interface ServerTableBuffers {
   fleet: SharedArrayBuffer;
   /** Candidate servers with room, best first (see RoomListField). */
   roomList: SharedArrayBuffer;
+  /** Engine-wide integer counters shards update with Atomics (see TotalField). */
+  totals: SharedArrayBuffer;
 }
 
 export interface ServerTable {
@@ -45,6 +47,7 @@ export interface ServerTable {
   fleet: Float64Array;
   /** [0] = number of entries, then server slots. */
   roomList: Int32Array;
+  totals: Int32Array;
 }
 
 export const FleetField = {
@@ -54,6 +57,12 @@ export const FleetField = {
   totalCount: 1,
   /** Sum of admission limits of active servers, as of the last tick. */
   totalLimit: 2,
+  size: 4,
+} as const;
+
+export const TotalField = {
+  /** Players waiting in line, all shards together (queueLimit applies to it). */
+  queued: 0,
   size: 4,
 } as const;
 
@@ -69,6 +78,7 @@ export function allocateServerTable(capacity: number, roomListSize: number): Ser
     memory: new SharedArrayBuffer(capacity * 8),
     fleet: new SharedArrayBuffer(FleetField.size * 8),
     roomList: new SharedArrayBuffer((roomListSize + 1) * 4),
+    totals: new SharedArrayBuffer(TotalField.size * 4),
   };
 }
 
@@ -84,6 +94,7 @@ export function serverTableViews(b: ServerTableBuffers): ServerTable {
     memory: new Float64Array(b.memory),
     fleet: new Float64Array(b.fleet),
     roomList: new Int32Array(b.roomList),
+    totals: new Int32Array(b.totals),
   };
 }
 
@@ -208,7 +219,18 @@ export const ShardCounter = {
   busy: 9,
   /** Players currently waiting in this shard's queue. */
   queued: 10,
-  size: 16,
+  /**
+   * The last hand-off made (batch number, request index, player, carried seat, zone left,
+   * target): if the worker dies before the request's result is counted, the request is sent
+   * again and must get the same answer, though the player has already left this shard.
+   */
+  handoffBatch: 13,
+  handoffIndex: 14,
+  handoffPlayer: 15,
+  handoffCarry: 16,
+  handoffFrom: 17,
+  handoffTarget: 18,
+  size: 32,
 } as const;
 
 /**

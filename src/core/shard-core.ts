@@ -26,6 +26,7 @@ import {
   PlayerState,
   ShardCounter,
   FleetField,
+  TotalField,
   type Batch,
   type ServerTable,
   type ShardState,
@@ -46,8 +47,17 @@ export const InternalOp = {
   AttachJoin: 5,
 } as const;
 
-/** Internal status: the request must continue on shard `position`, carrying seat `server`. */
+/**
+ * Internal status: the request must continue on shard `position & 0xff`, carrying seat
+ * `server`; HANDOFF_RECONNECT is set in `position` when the player held a reservation.
+ */
 export const HANDOFF = 200;
+export const HANDOFF_RECONNECT = 0x100;
+/**
+ * Internal status: this shard cannot hold the arriving player (no free record). It still
+ * holds seat `server`; the coordinator sends it back to the zone it came from (`from`).
+ */
+export const BOUNCE = 201;
 
 /** How many ring points an overflow looks at before falling back to the room list. */
 const RING_PROBES = 32;
@@ -73,6 +83,9 @@ export class ShardCore {
   position = 0;
   /** Zone a handed-off player came from (-1 when unknown). */
   fromZone = -1;
+  /** Number of the batch being answered (0 outside batches) and the request's index in it. */
+  private batchNumber = 0;
+  private requestIndex = -1;
   /** Report expired reservations as events (the sharded engine uses them to forget players). */
   reportExpiries = false;
   /** Entry found or created by the last successful findSeat. */
@@ -106,7 +119,7 @@ export class ShardCore {
     this.maxZones = this.z.capacity;
     this.reconnectMs = options.reconnectMs;
     this.queueOn = options.whenFull === 'queue' && options.queueLimit > 0;
-    this.queueLimit = Math.min(this.s.queueCapacity, Math.ceil(options.queueLimit / shards));
+    this.queueLimit = options.queueLimit;
     this.epsilon = options.boundedLoadEpsilon;
     this.mergeBelow = options.mergeBelow;
     this.tried = new Int32Array(this.t.capacity);
@@ -120,9 +133,11 @@ export class ShardCore {
   // Batches
 
   /** Answers requests [from, to) of a batch in place. */
-  processBatch(b: Batch, from: number, to: number, now: number): void {
+  processBatch(b: Batch, from: number, to: number, now: number, batchNumber: number): void {
     const done = this.s.counters;
+    this.batchNumber = batchNumber;
     for (let i = from; i < to; i++) {
+      this.requestIndex = i;
       b.status[i] = this.apply(b.ops[i]!, b.players[i]!, b.zones[i]!, b.from[i]!, b.carry[i]!, now);
       b.server[i] = this.server;
       b.position[i] = this.position;
@@ -130,6 +145,8 @@ export class ShardCore {
       // A plain store: it is read only after this thread has exited (the exit is the fence).
       done[ShardCounter.batchDone] = i + 1;
     }
+    this.batchNumber = 0;
+    this.requestIndex = -1;
   }
 
   apply(op: number, player: number, zone: number, fromZone: number, carry: number, now: number): number {
@@ -183,7 +200,7 @@ export class ShardCore {
     const st = s.records[r * REC_STRIDE + R_STATE];
     if (st === PlayerState.Queued) {
       this.freeRecord(r);
-      Atomics.sub(s.counters, ShardCounter.queued, 1);
+      this.unqueued();
       return Status.Ok;
     }
     this.server = s.records[r * REC_STRIDE + R_SERVER]!;
@@ -232,24 +249,55 @@ export class ShardCore {
   /** The zone belongs to another shard: release what this shard holds and pass it on. */
   private handOff(op: number, player: number, zone: number): number {
     const s = this.s;
+    const c = s.counters;
     const r = findPlayer(s, player);
-    this.position = zoneShard(zone, this.shards);
+    const target = zoneShard(zone, this.shards);
+    this.position = target;
     if (r < 0) {
+      if (this.replayedHandOff(player)) return HANDOFF;
       if (op === Op.Move) return Status.NotFound;
       return HANDOFF; // a fresh join: the other shard places it from scratch
     }
-    const st = s.records[r * REC_STRIDE + R_STATE];
+    const base = r * REC_STRIDE;
+    const st = s.records[base + R_STATE];
     if (st === PlayerState.Queued) {
       this.freeRecord(r);
-      Atomics.sub(s.counters, ShardCounter.queued, 1);
+      this.unqueued();
       return HANDOFF; // it re-queues (or is placed) in the zone's own shard
     }
     if (st === PlayerState.Reserved && op === Op.Move) return Status.NotFound;
-    this.fromZone = s.records[r * REC_STRIDE + R_ZONE]!;
+    if (st === PlayerState.Reserved) this.position = target | HANDOFF_RECONNECT;
+    this.fromZone = s.records[base + R_ZONE]!;
     this.learn(this.fromZone, zone);
     this.server = this.detach(r);
+    if (this.batchNumber > 0) {
+      // Remember the answer before forgetting the player: see ShardCounter.handoffBatch.
+      c[ShardCounter.handoffBatch] = this.batchNumber;
+      c[ShardCounter.handoffIndex] = this.requestIndex;
+      c[ShardCounter.handoffPlayer] = player | 0;
+      c[ShardCounter.handoffCarry] = this.server;
+      c[ShardCounter.handoffFrom] = this.fromZone;
+      c[ShardCounter.handoffTarget] = this.position;
+    }
     this.freeRecord(r);
     return HANDOFF;
+  }
+
+  /** This very request already handed the player off before a worker died: same answer. */
+  private replayedHandOff(player: number): boolean {
+    const c = this.s.counters;
+    if (
+      this.batchNumber === 0 ||
+      c[ShardCounter.handoffBatch] !== this.batchNumber ||
+      c[ShardCounter.handoffIndex] !== this.requestIndex ||
+      c[ShardCounter.handoffPlayer] !== (player | 0)
+    ) {
+      return false;
+    }
+    this.server = c[ShardCounter.handoffCarry]!;
+    this.fromZone = c[ShardCounter.handoffFrom]!;
+    this.position = c[ShardCounter.handoffTarget]!;
+    return true;
   }
 
   private reconnect(r: number, zone: number, _now: number): number {
@@ -292,8 +340,10 @@ export class ShardCore {
     if (carry === NO_SERVER) return this.placeNew(player, zone);
     r = this.allocRecord(player);
     if (r < 0) {
-      releaseSeat(this.t, carry);
-      return Status.Overloaded;
+      // No room for its record here: it goes back where it came from, seat and all.
+      this.server = carry;
+      this.fromZone = fromZone;
+      return BOUNCE;
     }
     s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
     const st = this.attach(r, zone, carry);
@@ -311,6 +361,7 @@ export class ShardCore {
     if (h >= 0) {
       this.s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
       this.link(r, zone, this.entry, h);
+      this.seatsSinceTick++;
       this.server = h;
       return Status.Ok;
     }
@@ -486,9 +537,10 @@ export class ShardCore {
         const slot = ring.slots[i]!;
         if (++i === points) i = 0;
         if (tried[slot] === stamp) continue;
-        tried[slot] = stamp;
         if (Atomics.load(t.state, slot) !== ServerState.Active) continue;
+        // Over the load bound: skipped here, but not marked, so the room list may offer it.
         if (!this.withinBound(slot, bound)) continue;
+        tried[slot] = stamp;
         if (takeSeat(t, slot)) return this.grow(zone, serverHandle(slot, Atomics.load(t.generation, slot)));
       }
     }
@@ -511,8 +563,8 @@ export class ShardCore {
     if (h < 0) return -1;
     const slot = handleSlot(h);
     if (this.tried[slot] === stamp) return -1;
-    this.tried[slot] = stamp;
     if (!acceptsJoins(this.t, h) || !this.withinBound(slot, bound)) return -1;
+    this.tried[slot] = stamp;
     return takeSeat(this.t, slot) ? h : -1;
   }
 
@@ -522,7 +574,6 @@ export class ShardCore {
       releaseSeat(this.t, h);
       return -1;
     }
-    this.seatsSinceTick++;
     this.entry = e;
     return h;
   }
@@ -536,7 +587,7 @@ export class ShardCore {
     const f = this.t.fleet;
     const totalLimit = f[FleetField.totalLimit]!;
     if (!(totalLimit > 0)) return Infinity;
-    const used = f[FleetField.totalCount]! + this.seatsSinceTick * this.shards + 1;
+    const used = Math.max(0, f[FleetField.totalCount]! + this.seatsSinceTick * this.shards) + 1;
     return (1 + this.epsilon) * Math.min(1, used / totalLimit);
   }
 
@@ -624,6 +675,7 @@ export class ShardCore {
   private releaseRecord(r: number): void {
     const h = this.detach(r);
     releaseSeat(this.t, h);
+    this.seatsSinceTick--;
     this.freeRecord(r);
   }
 
@@ -682,7 +734,7 @@ export class ShardCore {
     if (s.entries[e * ENT_STRIDE + E_OPEN] === 1) z.rows[zone * ZONE_STRIDE + Z_OPEN]! -= 1;
     if (z.rows[zone * ZONE_STRIDE + Z_OPEN] === 0 && z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! > 0) {
       // Never leave a zone with servers but none open: re-open its head.
-      s.entries[z.rows[zone * ENT_STRIDE + E_OPEN * ZONE_STRIDE + Z_HEAD]!] = 1;
+      s.entries[z.rows[zone * ZONE_STRIDE + Z_HEAD]! * ENT_STRIDE + E_OPEN] = 1;
       z.rows[zone * ZONE_STRIDE + Z_OPEN] = 1;
     }
     if (z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! <= 1) this.splitZones.delete(zone);
@@ -714,8 +766,14 @@ export class ShardCore {
   private enqueue(r: number, zone: number): boolean {
     const s = this.s;
     const c = s.counters;
-    const queued = Atomics.load(c, ShardCounter.queued);
-    if (queued >= this.queueLimit || c[ShardCounter.queueLength]! >= s.queueCapacity) return false;
+    if (c[ShardCounter.queueLength]! >= s.queueCapacity) return false;
+    // The limit is for the whole engine: reserve a place in the shared count first, and give
+    // it back if that went past the limit (two shards racing for the last place: one wins).
+    const queued = Atomics.add(this.t.totals, TotalField.queued, 1);
+    if (queued >= this.queueLimit) {
+      Atomics.sub(this.t.totals, TotalField.queued, 1);
+      return false;
+    }
     s.records[r * REC_STRIDE + R_STATE] = PlayerState.Queued;
     s.records[r * REC_STRIDE + R_ZONE] = zone;
     s.records[r * REC_STRIDE + R_SERVER] = NO_SERVER;
@@ -728,8 +786,14 @@ export class ShardCore {
     c[ShardCounter.queueTail] = at + 1 === s.queueCapacity ? 0 : at + 1;
     c[ShardCounter.queueLength]! += 1;
     Atomics.add(c, ShardCounter.queued, 1);
+    // Place in the engine's whole line when it joined (walking the line here would be O(n)).
     this.position = queued + 1;
     return true;
+  }
+
+  private unqueued(): void {
+    Atomics.sub(this.s.counters, ShardCounter.queued, 1);
+    Atomics.sub(this.t.totals, TotalField.queued, 1);
   }
 
   /** Place in line (1 = next), counting only players still waiting. */
@@ -788,7 +852,7 @@ export class ShardCore {
         if (h < 0) return; // first in line cannot be placed: nobody behind it can either
         s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
         this.link(r, zone, this.entry, h);
-        Atomics.sub(c, ShardCounter.queued, 1);
+        this.unqueued();
         this.events.push(s.records[r * REC_STRIDE + R_PLAYER]! >>> 0, NO_SERVER, h, zone, Reason.Admitted);
       }
       c[ShardCounter.queueHead] = at + 1 === s.queueCapacity ? 0 : at + 1;

@@ -17,6 +17,7 @@ import {
   R_STATE,
   R_ZONE,
   ShardCounter,
+  TotalField,
   ZONE_STRIDE,
   Z_ENTRIES,
   Z_HEAD,
@@ -63,8 +64,8 @@ export function repairShard(t: ServerTable, z: ZoneTable, s: ShardState, index: 
       s.freeRecord[freeRecords++] = r;
       continue;
     }
-    insertPlayer(s, rec[base + R_PLAYER]! >>> 0, r);
     if (st === PlayerState.Queued) {
+      insertPlayer(s, rec[base + R_PLAYER]! >>> 0, r);
       queued++;
       continue;
     }
@@ -81,6 +82,8 @@ export function repairShard(t: ServerTable, z: ZoneTable, s: ShardState, index: 
     if (e < 0 || e >= entryHigh || ent[e * ENT_STRIDE + E_ZONE] !== zone || ent[e * ENT_STRIDE + E_SERVER] !== h) {
       e = findOrMakeEntry(s, zone, h);
     }
+    // Only records that survived the checks above are findable again.
+    insertPlayer(s, rec[base + R_PLAYER]! >>> 0, r);
     rec[base + R_ENTRY] = e;
     ent[e * ENT_STRIDE + E_COUNT]! += 1;
     seats[slot]! += 1;
@@ -91,7 +94,8 @@ export function repairShard(t: ServerTable, z: ZoneTable, s: ShardState, index: 
     s.serverHead[slot] = r;
   }
   c[ShardCounter.freeRecords] = freeRecords;
-  c[ShardCounter.queued] = queued;
+  Atomics.add(t.totals, TotalField.queued, queued - Atomics.load(c, ShardCounter.queued));
+  Atomics.store(c, ShardCounter.queued, queued);
 
   // Zone lists, populations and free entries, from the entries in use.
   for (let zone = 0; zone < z.capacity; zone++) {

@@ -1,4 +1,4 @@
-import type { Reason } from '../core/codes.ts';
+import { Op, Status, type Reason } from '../core/codes.ts';
 import {
   allocateServerTable,
   allocateShardState,
@@ -50,7 +50,9 @@ export class LocalEngine extends EngineBase {
     const { status, server, position } = sink;
     for (let i = 0; i < count; i++) {
       const j = start + i;
-      status[j] = core.apply(ops[j]!, players[j]!, zones[j]!, -1, -1, now);
+      const op = ops[j]!;
+      // Only client ops: the hand-off ops are internal to the sharded engine.
+      status[j] = op === Op.Join || op === Op.Leave || op === Op.Move ? core.apply(op, players[j]!, zones[j]!, -1, -1, now) : Status.Invalid;
       server[j] = core.server;
       position[j] = core.position;
     }

@@ -19,7 +19,7 @@ export interface ShardWorkerData {
 }
 
 export type ToShard =
-  | { t: 'batch'; which: 0 | 1; from: number; to: number; now: number }
+  | { t: 'batch'; which: 0 | 1; from: number; to: number; now: number; number: number }
   | { t: 'ring'; points: Uint32Array; slots: Int32Array; index: Uint32Array }
   | { t: 'tick'; id: number; now: number }
   | { t: 'evacuate'; id: number; slot: number; reason: Reason; onlyIfRoom: boolean }

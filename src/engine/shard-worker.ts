@@ -32,7 +32,7 @@ port.on('message', (m: ToShard) => {
       // `busy` brackets every mutation of shared state: a worker found dead with it set left
       // the state possibly half-updated, and its successor repairs it.
       Atomics.store(state.counters, ShardCounter.busy, 1);
-      core.processBatch(mailboxes[m.which], m.from, m.to, m.now);
+      core.processBatch(mailboxes[m.which], m.from, m.to, m.now, m.number);
       Atomics.store(state.counters, ShardCounter.busy, 0);
       send({ t: 'batch', which: m.which });
       return;

@@ -13,12 +13,14 @@ import {
   serverTableViews,
   shardStateViews,
   type Batch,
+  type ServerTable,
   type ShardState,
 } from '../core/layout.ts';
 import { concatEvents, emptyEvents, type ReplacementEvents } from '../core/event-log.ts';
 import { resolveOptions, type EngineOptions, type EngineOptionsInput } from '../core/options.ts';
 import type { Ring } from '../core/ring.ts';
-import { HANDOFF, InternalOp } from '../core/shard-core.ts';
+import { BOUNCE, HANDOFF, HANDOFF_RECONNECT, InternalOp } from '../core/shard-core.ts';
+import { releaseSeat } from '../core/seats.ts';
 import { EngineBase, type EngineRuntime } from './engine-base.ts';
 import { queueCapacityFor } from './local-engine.ts';
 import { PlayerRouter } from './player-router.ts';
@@ -42,6 +44,10 @@ interface Deferred {
 /** Running from TypeScript source (tests, tsx): workers must load the .ts entry too. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
+/** Request flags on the coordinator: the player is between shards; it was sent back. */
+const IN_TRANSIT = 1;
+const BOUNCED = 2;
+
 /** Deaths of a shard's worker on the same request before that request is failed. */
 const MAX_ATTEMPTS = 2;
 
@@ -54,7 +60,7 @@ class Shard {
   /** Per request in each mailbox: which submission it answers, at which index. */
   readonly pendingOf: [(Pending | undefined)[], (Pending | undefined)[]];
   readonly indexOf: [Int32Array, Int32Array];
-  /** 1 when this request put its player in transit between shards. */
+  /** IN_TRANSIT when this request put its player between shards; BOUNCED once sent back. */
   readonly transitOf: [Uint8Array, Uint8Array];
   filling: 0 | 1 = 0;
   fillCount = 0;
@@ -62,6 +68,8 @@ class Shard {
   inFlight: -1 | 0 | 1 = -1;
   inFlightFrom = 0;
   inFlightTo = 0;
+  /** Number of the batch in flight (a resend keeps it: see ShardCounter.handoffBatch). */
+  batchNumber = 0;
   attempts = 0;
   readonly controls = new Map<number, { msg: ControlRequest; resolve: (m: FromShard & { t: 'reply' }) => void }>();
 
@@ -96,6 +104,7 @@ export class ShardedEngine extends EngineBase {
   /** Players between two shards, with the requests for them that arrived meanwhile. */
   private readonly transit = new Map<number, Deferred[]>();
   private readonly workerUrl: URL;
+  private readonly table: ServerTable;
   private ring: Ring | undefined;
   private nextControl = 1;
   private everReady = false;
@@ -110,7 +119,9 @@ export class ShardedEngine extends EngineBase {
   private constructor(input: EngineOptionsInput, runtime: EngineRuntime) {
     const options: EngineOptions = resolveOptions(input);
     const serverBuffers = allocateServerTable(options.maxServers, options.roomListSize);
-    super(options, serverTableViews(serverBuffers), runtime);
+    const table = serverTableViews(serverBuffers);
+    super(options, table, runtime);
+    this.table = table;
     const zoneBuffers = allocateZoneTable(options.maxZones, options.adjacency);
     const n = options.shards;
     const mailboxSize = options.maxBatch * 2;
@@ -228,7 +239,7 @@ export class ShardedEngine extends EngineBase {
     // Reset the progress counter first, so a worker dying before its first result does not
     // leave the previous batch's count to be mistaken for this one's.
     Atomics.store(sh.state.counters, ShardCounter.batchDone, sh.inFlightFrom);
-    sh.post({ t: 'batch', which: sh.inFlight as 0 | 1, from: sh.inFlightFrom, to: sh.inFlightTo, now: this.clock() });
+    sh.post({ t: 'batch', which: sh.inFlight as 0 | 1, from: sh.inFlightFrom, to: sh.inFlightTo, now: this.clock(), number: sh.batchNumber });
   }
 
   // ------------------------------------------------------------------ requests
@@ -284,7 +295,7 @@ export class ShardedEngine extends EngineBase {
     } else {
       // The player leaves its shard for another: requests for it wait until it has arrived.
       this.transit.set(player, []);
-      this.enqueue(holder, op, player, zone, -1, NO_SERVER, pending, index, 1);
+      this.enqueue(holder, op, player, zone, -1, NO_SERVER, pending, index, IN_TRANSIT);
     }
   }
 
@@ -304,7 +315,7 @@ export class ShardedEngine extends EngineBase {
     const i = sh.fillCount;
     if (i === b.capacity) {
       this.answer(pending, index, Status.Overloaded, NO_SERVER, 0);
-      if (transit) this.resolveTransit(player);
+      if (transit & IN_TRANSIT) this.resolveTransit(player);
       return;
     }
     b.ops[i] = op;
@@ -325,6 +336,7 @@ export class ShardedEngine extends EngineBase {
       sh.inFlight = sh.filling;
       sh.inFlightFrom = 0;
       sh.inFlightTo = sh.fillCount;
+      sh.batchNumber = sh.batchNumber === 0x7fffffff ? 1 : sh.batchNumber + 1;
       sh.attempts = 0;
       sh.filling = sh.filling === 0 ? 1 : 0;
       sh.fillCount = 0;
@@ -350,19 +362,39 @@ export class ShardedEngine extends EngineBase {
       pendingOf[i] = undefined;
       const status = b.status[i]!;
       const player = b.players[i]!;
+      const flags = transitOf[i]!;
       if (status === HANDOFF) {
-        const target = b.position[i]!;
+        const position = b.position[i]!;
+        const target = position & 0xff;
         const carry = b.server[i]!;
-        const op = carry === NO_SERVER ? Op.Join : b.ops[i] === Op.Move ? InternalOp.AttachMove : InternalOp.AttachJoin;
+        const op = carry === NO_SERVER ? Op.Join : position & HANDOFF_RECONNECT ? InternalOp.AttachJoin : InternalOp.AttachMove;
         this.router.set(player, target);
-        this.enqueue(target, op, player, b.zones[i]!, b.from[i]!, carry, pending, indexOf[i]!, transitOf[i]!);
+        this.enqueue(target, op, player, b.zones[i]!, b.from[i]!, carry, pending, indexOf[i]!, flags);
         continue;
       }
-      this.answer(pending, indexOf[i]!, status, b.server[i]!, b.position[i]!);
+      if (status === BOUNCE) {
+        // The zone's shard could not take the player: back to the zone it left, and the
+        // request is answered Overloaded (nothing changed for the player).
+        const carry = b.server[i]!;
+        const back = b.from[i]!;
+        if ((flags & BOUNCED) === 0 && back >= 0) {
+          const home = zoneShard(back, this.shards.length);
+          this.router.set(player, home);
+          this.enqueue(home, InternalOp.AttachMove, player, back, -1, carry, pending, indexOf[i]!, flags | BOUNCED);
+          continue;
+        }
+        // Nowhere to hold it at all: give its seat back and say so.
+        releaseSeat(this.table, carry);
+        this.router.delete(player);
+        this.answer(pending, indexOf[i]!, Status.ShardFailed, NO_SERVER, 0);
+        if (flags & IN_TRANSIT) this.resolveTransit(player);
+        continue;
+      }
+      this.answer(pending, indexOf[i]!, flags & BOUNCED ? Status.Overloaded : status, b.server[i]!, b.position[i]!);
       if ((status === Status.Full || status === Status.NoServers) && b.ops[i] === Op.Join) {
         if (this.router.get(player) === sh.index) this.router.delete(player);
       }
-      if (transitOf[i] === 1) this.resolveTransit(player);
+      if (flags & IN_TRANSIT) this.resolveTransit(player);
     }
   }
 
