@@ -177,7 +177,7 @@ export class ShardCore {
 
   join(player: number, zone: number, now: number): number {
     const r = findPlayer(this.s, player);
-    if (r < 0) return this.placeNew(player, zone);
+    if (r < 0) return this.joinSteady(player, zone) ? Status.Ok : this.placeNew(player, zone);
     const st = this.s.records[r * REC_STRIDE + R_STATE];
     if (st === PlayerState.Active) {
       if (this.s.records[r * REC_STRIDE + R_ZONE] === zone) {
@@ -191,6 +191,47 @@ export class ShardCore {
     this.s.records[r * REC_STRIDE + R_ZONE] = zone;
     this.position = this.queuePosition(r);
     return Status.Queued;
+  }
+
+  /**
+   * The steady path, flattened: a new player for a zone on one server with room. Everything
+   * else (split zones, overflow, full servers, records exhausted) returns false and goes
+   * through placeNew. Same effects as placeNew on this path, in one function with its arrays
+   * in locals: this is most joins, and calls and repeated field loads cost more than the
+   * work itself here.
+   */
+  private joinSteady(player: number, zone: number): boolean {
+    const s = this.s;
+    const t = this.t;
+    const rows = this.z.rows;
+    const ent = s.entries;
+    const head = rows[zone * ZONE_STRIDE + Z_HEAD]!;
+    if (head < 0) return false;
+    const eb = head * ENT_STRIDE;
+    if (ent[eb + E_NEXT] !== -1 || ent[eb + E_OPEN] !== 1) return false;
+    const h = ent[eb + E_SERVER]!;
+    const slot = h & 0xffff;
+    const c = s.counters;
+    if (c[ShardCounter.freeRecords] === 0 && c[ShardCounter.recordHigh]! >= s.recordCapacity) return false;
+    if (!acceptsJoins(t, h) || !takeSeat(t, slot)) return false;
+    const r = this.allocRecord(player);
+    const rb = r * REC_STRIDE;
+    const rec = s.records;
+    rec[rb + R_STATE] = PlayerState.Active;
+    rec[rb + R_SERVER] = h;
+    rec[rb + R_ENTRY] = head;
+    rec[rb + R_ZONE] = zone;
+    ent[eb + E_COUNT]! += 1;
+    rows[zone * ZONE_STRIDE + Z_POPULATION]! += 1;
+    const first = s.serverHead[slot]!;
+    rec[rb + R_PREV] = -1;
+    rec[rb + R_NEXT] = first;
+    if (first >= 0) rec[first * REC_STRIDE + R_PREV] = r;
+    s.serverHead[slot] = r;
+    s.serverSeats[slot]! += 1;
+    this.seatsSinceTick++;
+    this.server = h;
+    return true;
   }
 
   leave(player: number, now: number): number {
@@ -663,8 +704,8 @@ export class ShardCore {
     else s.serverHead[slot] = next;
     if (next >= 0) s.records[next * REC_STRIDE + R_PREV] = prev;
     s.serverSeats[slot]! -= 1;
-    s.records[r * REC_STRIDE + R_SERVER] = NO_SERVER;
-    s.records[r * REC_STRIDE + R_ENTRY] = -1;
+    // R_SERVER and R_ZONE stay as they were until link() rewrites them: if the worker dies
+    // between the two halves of a move, repair finds the player where it was, seat and all.
     this.z.rows[zone * ZONE_STRIDE + Z_POPULATION]! -= 1;
     s.entries[e * ENT_STRIDE + E_COUNT]! -= 1;
     if (s.entries[e * ENT_STRIDE + E_COUNT] === 0) this.removeEntry(zone, e);

@@ -1,0 +1,175 @@
+/**
+ * The demo's synthetic gateway: players join, walk between neighbouring zones and leave, sent
+ * as binary batches over the real gateway WebSocket. One zone is popular (a city), so it
+ * outgrows one server and is split. Seeded, so every run tells the same story.
+ */
+import { Op, Reason, statusName } from '../core/codes.ts';
+import { GatewayClient } from '../net/gateway-client.ts';
+import { LatencyRecorder } from '../net/latency.ts';
+import type { ReplacementEvents } from '../wire/codec.ts';
+
+export interface DemoTraffic {
+  /** Players the world holds once it has filled up. */
+  population: number;
+  zones: number;
+  /** The popular zone and the share of joins it gets. */
+  hotZone: number;
+  hotShare: number;
+  batchSize: number;
+  batchesPerSec: number;
+  seed: number;
+}
+
+export interface GatewayTotals {
+  sent: number;
+  answered: number;
+  byStatus: Record<string, number>;
+  replaced: Record<string, number>;
+}
+
+/** mulberry32: small, fast, seedable. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const REASON_NAMES = Object.fromEntries(Object.entries(Reason).map(([k, v]) => [v, k])) as Record<number, string>;
+
+export class DemoGateway {
+  readonly latency = new LatencyRecorder();
+  readonly totals: GatewayTotals = { sent: 0, answered: 0, byStatus: {}, replaced: {} };
+  private readonly random: () => number;
+  /** Players in the world (placed or queued), by index; swap-remove keeps them dense. */
+  private readonly ids: Uint32Array;
+  private readonly zoneOf: Uint32Array;
+  private count = 0;
+  private nextPlayer = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private readonly ops: Uint8Array;
+  private readonly players: Uint32Array;
+  private readonly zones: Uint32Array;
+
+  private constructor(
+    private readonly client: GatewayClient,
+    private readonly t: DemoTraffic,
+    private readonly onEvent: (line: string) => void,
+  ) {
+    this.random = rng(t.seed);
+    this.ids = new Uint32Array(t.population * 2);
+    this.zoneOf = new Uint32Array(t.population * 2);
+    this.ops = new Uint8Array(t.batchSize);
+    this.players = new Uint32Array(t.batchSize);
+    this.zones = new Uint32Array(t.batchSize);
+    client.onReplacement((ev) => this.replaced(ev));
+    client.onError((err) => onEvent(`gateway: zonelb refused a frame: ${err.code}: ${err.message}`));
+  }
+
+  static async connect(url: string, traffic: DemoTraffic, onEvent: (line: string) => void): Promise<DemoGateway> {
+    return new DemoGateway(await GatewayClient.connect(url), traffic, onEvent);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.sendBatch(), Math.max(1, Math.round(1000 / this.t.batchesPerSec)));
+  }
+
+  get playersInWorld(): number {
+    return this.count;
+  }
+
+  /** Stops sending, lets the batches in flight come back (at most 2 s), then closes. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (let i = 0; i < 200 && this.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await this.client.close();
+  }
+
+  private pickZone(): number {
+    if (this.random() < this.t.hotShare) return this.t.hotZone;
+    return Math.floor(this.random() * this.t.zones);
+  }
+
+  /** A batch: joins while the world fills up, then a churn of moves, leaves and joins. */
+  private sendBatch(): void {
+    if (this.inFlight > 4) return; // zonelb is slow to answer: do not pile up
+    const n = this.t.batchSize;
+    const filling = this.count < this.t.population;
+    for (let i = 0; i < n; i++) {
+      const r = this.random();
+      if (this.count === 0 || filling || r < 0.2) {
+        this.ops[i] = Op.Join;
+        this.players[i] = this.nextPlayer++;
+        this.zones[i] = this.pickZone();
+        this.track(this.players[i]!, this.zones[i]!);
+      } else {
+        const k = Math.floor(this.random() * this.count);
+        const player = this.ids[k]!;
+        if (r < 0.4) {
+          this.ops[i] = Op.Leave;
+          this.players[i] = player;
+          this.zones[i] = 0;
+          this.untrack(k);
+        } else {
+          // Walk to a neighbouring zone (zones are a line; the hot zone keeps its pull).
+          const here = this.zoneOf[k]!;
+          const there = this.random() < this.t.hotShare ? this.t.hotZone : (here + (this.random() < 0.5 ? this.t.zones - 1 : 1)) % this.t.zones;
+          this.ops[i] = Op.Move;
+          this.players[i] = player;
+          this.zones[i] = there;
+          this.zoneOf[k] = there;
+        }
+      }
+    }
+    this.inFlight++;
+    this.totals.sent += n;
+    const started = performance.now();
+    this.client.send(this.ops, this.players, this.zones, n).then(
+      (a) => {
+        this.inFlight--;
+        this.latency.recordMs(performance.now() - started);
+        this.totals.answered += a.count;
+        for (let i = 0; i < a.count; i++) {
+          const name = statusName[a.statuses[i]!] ?? String(a.statuses[i]);
+          this.totals.byStatus[name] = (this.totals.byStatus[name] ?? 0) + 1;
+        }
+      },
+      (err: Error) => {
+        this.inFlight--;
+        this.onEvent(`gateway: batch failed: ${err.message}`);
+      },
+    );
+  }
+
+  private track(player: number, zone: number): void {
+    if (this.count >= this.ids.length) return;
+    this.ids[this.count] = player;
+    this.zoneOf[this.count] = zone;
+    this.count++;
+  }
+
+  private untrack(k: number): void {
+    this.count--;
+    this.ids[k] = this.ids[this.count]!;
+    this.zoneOf[k] = this.zoneOf[this.count]!;
+  }
+
+  private replaced(ev: ReplacementEvents): void {
+    const by: Record<string, number> = {};
+    for (let i = 0; i < ev.count; i++) {
+      const name = REASON_NAMES[ev.reasons[i]!] ?? String(ev.reasons[i]);
+      by[name] = (by[name] ?? 0) + 1;
+      this.totals.replaced[name] = (this.totals.replaced[name] ?? 0) + 1;
+    }
+    // Queue admissions arrive every tick while a queue drains: summarised in the status line.
+    const notable = Object.entries(by).filter(([k]) => k !== 'Admitted');
+    if (notable.length > 0) {
+      this.onEvent(`gateway: zonelb pushed ${ev.count} re-placements (${Object.entries(by).map(([k, v]) => `${v} ${k}`).join(', ')})`);
+    }
+  }
+}
