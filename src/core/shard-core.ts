@@ -184,7 +184,7 @@ export class ShardCore {
         this.server = this.s.records[r * REC_STRIDE + R_SERVER]!;
         return Status.Ok;
       }
-      return this.moveRecord(r, zone, false);
+      return this.moveRecord(r, zone);
     }
     if (st === PlayerState.Reserved) return this.reconnect(r, zone, now);
     // Queued: it keeps its place, in the zone it asked for last.
@@ -284,7 +284,7 @@ export class ShardCore {
       return st === PlayerState.Reserved ? Status.NotFound : Status.Ok;
     }
     if (st === PlayerState.Reserved) return Status.NotFound;
-    return this.moveRecord(r, zone, false);
+    return this.moveRecord(r, zone);
   }
 
   /** The zone belongs to another shard: release what this shard holds and pass it on. */
@@ -346,7 +346,7 @@ export class ShardCore {
     const h = s.records[r * REC_STRIDE + R_SERVER]!;
     if (acceptsJoins(this.t, h)) {
       s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
-      const st = s.records[r * REC_STRIDE + R_ZONE] === zone ? Status.Ok : this.moveRecord(r, zone, true);
+      const st = s.records[r * REC_STRIDE + R_ZONE] === zone ? Status.Ok : this.moveRecord(r, zone);
       if (st === Status.Ok && this.server === NO_SERVER) this.server = h;
       return st === Status.Ok && this.server === h ? Status.Reconnected : st;
     }
@@ -357,14 +357,14 @@ export class ShardCore {
   }
 
   /** Move a record this shard holds to a zone this shard owns. */
-  private moveRecord(r: number, zone: number, reconnecting: boolean): number {
+  private moveRecord(r: number, zone: number): number {
     const s = this.s;
     this.learn(s.records[r * REC_STRIDE + R_ZONE]!, zone);
     const carry = this.detach(r);
     s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
     const st = this.attach(r, zone, carry);
     if (st !== Status.Ok) this.dropFloating(r, carry, zone);
-    return st === Status.Ok && reconnecting && this.server !== carry ? Status.Ok : st;
+    return st;
   }
 
   /** Second half of a hand-off: a player arriving from another shard with a seat. */
