@@ -129,7 +129,7 @@ describe.each(ENGINE_KINDS)('drain and remove (%s engine)', (kind) => {
    * Expected: the second call answers UnknownServer (or nothing to do), and c, d get
    * distinct slots.
    */
-  it.fails('frees a slot once when the same server is removed twice at the same time (BUG: slot handed out twice)', async () => {
+  it('frees a slot once when the same server is removed twice at the same time', async () => {
     h = await startEngine(kind, {}, true); // fresh: the registry gets corrupted
     h.engine.registerServer({ id: 'a' });
     await joinMany(h.engine, ZONE, 0, 3);
@@ -143,7 +143,7 @@ describe.each(ENGINE_KINDS)('drain and remove (%s engine)', (kind) => {
     expect(h.engine.servers().map((s) => s.id).sort()).toEqual(['b', 'c', 'd']);
   });
 
-  it.fails('frees a slot once when a server is removed while a tick declares it dead (BUG: slot handed out twice)', async () => {
+  it('frees a slot once when a server is removed while a tick declares it dead', async () => {
     h = await startEngine(kind, {}, true); // fresh: the registry gets corrupted
     h.engine.registerServer({ id: 'a' });
     await joinMany(h.engine, ZONE, 0, 3);

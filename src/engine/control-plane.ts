@@ -12,6 +12,7 @@ import { FleetField, type ServerTable } from '../core/layout.ts';
 import { EMPTY_RING, buildRing, updateRing, type Ring, type RingMember } from '../core/ring.ts';
 import type { EngineOptions } from '../core/options.ts';
 import type { HeartbeatReport, ServerInfo, ServerSpec } from './types.ts';
+import type { EventHub } from './engine-events.ts';
 
 /**
  * The server registry and its failure detector, on the main thread. It is the only writer of
@@ -21,6 +22,7 @@ import type { HeartbeatReport, ServerInfo, ServerSpec } from './types.ts';
 export class ControlPlane {
   private readonly t: ServerTable;
   private readonly o: EngineOptions;
+  private readonly events: EventHub;
   private readonly ids: (string | undefined)[];
   private readonly addresses: string[];
   private readonly bySlot = new Map<string, number>();
@@ -36,9 +38,10 @@ export class ControlPlane {
   /** Slot → (generation, weight) as the current ring has it. */
   private ringMembers = new Map<number, RingMember>();
 
-  constructor(table: ServerTable, options: EngineOptions) {
+  constructor(table: ServerTable, options: EngineOptions, events: EventHub) {
     this.t = table;
     this.o = options;
+    this.events = events;
     this.ids = new Array<string | undefined>(table.capacity);
     this.addresses = new Array<string>(table.capacity).fill('');
     this.lastHeartbeat = new Float64Array(table.capacity);
@@ -61,7 +64,10 @@ export class ControlPlane {
       t.weight[existing] = weight;
       if (spec.address !== undefined) this.addresses[existing] = spec.address;
       this.lastHeartbeat[existing] = now;
-      if (Atomics.load(t.state, existing) === ServerState.Suspect) this.setState(existing, ServerState.Active);
+      if (Atomics.load(t.state, existing) === ServerState.Suspect) {
+        this.setState(existing, ServerState.Active);
+        this.events.emit({ type: 'server-recovered', at: now, serverId: id });
+      }
       this.recomputeLimit(existing);
       this.ringDirty = true;
       return this.info(existing);
@@ -87,6 +93,7 @@ export class ControlPlane {
     Atomics.store(t.limit, slot, Math.floor(weight * this.o.limits.playersPerServer));
     this.setState(slot, ServerState.Active);
     this.ringDirty = true;
+    this.events.emit({ type: 'server-registered', at: now, serverId: id, weight });
     return this.info(slot);
   }
 
@@ -117,7 +124,10 @@ export class ControlPlane {
     this.lastHeartbeat[slot] = now;
     this.cost.observe(slot, players, cpu, memory);
     this.recomputeLimit(slot);
-    if (state === ServerState.Suspect) this.setState(slot, ServerState.Active);
+    if (state === ServerState.Suspect) {
+      this.setState(slot, ServerState.Active);
+      this.events.emit({ type: 'server-recovered', at: now, serverId: id });
+    }
     return this.info(slot);
   }
 
@@ -128,11 +138,14 @@ export class ControlPlane {
   }
 
   /** Stop new joins on a server. Returns its slot. */
-  drain(id: string): number {
+  drain(id: string, now: number): number {
     const slot = this.slotOf(id);
     const s = Atomics.load(this.t.state, slot);
     if (s === ServerState.Dead) throw unknownServer(id);
-    this.setState(slot, ServerState.Draining);
+    if (s !== ServerState.Draining) {
+      this.setState(slot, ServerState.Draining);
+      this.events.emit({ type: 'server-draining', at: now, serverId: id });
+    }
     return slot;
   }
 
@@ -174,6 +187,7 @@ export class ControlPlane {
         dead.push(slot);
       } else if (silent > this.o.suspectAfterMs && s === ServerState.Active) {
         this.setState(slot, ServerState.Suspect);
+        this.events.emit({ type: 'server-suspect', at: now, serverId: this.ids[slot] ?? '' });
       }
     }
     return dead;

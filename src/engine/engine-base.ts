@@ -6,6 +6,7 @@ import type { ReplacementEvents } from '../core/event-log.ts';
 import type { EngineOptions } from '../core/options.ts';
 import type { Ring } from '../core/ring.ts';
 import { ControlPlane } from './control-plane.ts';
+import { EventHub, type EngineEvent, type EngineEventListener } from './engine-events.ts';
 import type {
   Engine,
   HeartbeatReport,
@@ -42,10 +43,16 @@ export abstract class EngineBase implements Engine {
   /** The latest crash handled: whose, how many players re-placed, and how long it took (wall clock). */
   lastFailover: { serverId: string; players: number; ms: number; at: number } | undefined;
   private ticking: Promise<ReplacementEvent[]> | undefined;
+  protected readonly events = new EventHub();
+  /**
+   * Servers being evacuated (slot → the evacuation): removeServer and the failure detector
+   * may both reach for the same server; only the first evacuates and frees the slot.
+   */
+  private readonly retiring = new Map<number, Promise<ReplacementEvent[]>>();
 
   protected constructor(options: EngineOptions, table: ServerTable, runtime: EngineRuntime) {
     this.options = options;
-    this.cp = new ControlPlane(table, options);
+    this.cp = new ControlPlane(table, options, this.events);
     this.clock = runtime.clock ?? (() => performance.now());
   }
 
@@ -158,7 +165,7 @@ export abstract class EngineBase implements Engine {
 
   async drainServer(id: string, options: { move?: boolean } = {}): Promise<{ players: number[]; moved: number }> {
     this.checkOpen();
-    const slot = this.cp.drain(id);
+    const slot = this.cp.drain(id, this.clock());
     let moved = 0;
     if (options.move) {
       this.syncRing();
@@ -172,11 +179,32 @@ export abstract class EngineBase implements Engine {
   async removeServer(id: string): Promise<ReplacementEvent[]> {
     this.checkOpen();
     const slot = this.cp.slotOf(id);
+    const inFlight = this.retiring.get(slot);
+    if (inFlight) {
+      // Already on its way out (a second remove, or the failure detector got there first).
+      await inFlight;
+      return [];
+    }
     this.cp.markDead(slot);
     this.syncRing();
-    const events = this.describe(await this.shardsEvacuate(slot, Reason.Removed, false));
-    this.cp.release(slot);
+    const events = await this.retire(slot, Reason.Removed);
+    this.events.emit({ type: 'server-removed', at: this.clock(), serverId: id, players: events.length });
     return this.publish(events);
+  }
+
+  /** Evacuates a dead server's players and frees its slot, once, however many callers ask. */
+  private retire(slot: number, reason: Reason): Promise<ReplacementEvent[]> {
+    const evacuation = (async () => {
+      try {
+        // Described before release(), while the server's id is still known.
+        return this.describe(await this.shardsEvacuate(slot, reason, false));
+      } finally {
+        this.cp.release(slot);
+        this.retiring.delete(slot);
+      }
+    })();
+    this.retiring.set(slot, evacuation);
+    return evacuation;
   }
 
   servers(): ServerInfo[] {
@@ -228,16 +256,28 @@ export abstract class EngineBase implements Engine {
     for (const slot of dead) {
       const started = performance.now();
       const id = this.cp.idOf(this.cp.handleOf(slot)) ?? '';
-      // Described before release(), while the dead server's id is still known.
-      const events = this.describe(await this.shardsEvacuate(slot, Reason.Crashed, false));
-      this.cp.release(slot);
-      this.lastFailover = { serverId: id, players: events.length, ms: performance.now() - started, at: now };
+      const events = await this.retire(slot, Reason.Crashed);
+      const ms = performance.now() - started;
+      this.lastFailover = { serverId: id, players: events.length, ms, at: now };
+      let lost = 0;
+      for (const e of events) if (e.reason === Reason.Lost) lost++;
+      this.events.emit({ type: 'server-dead', at: now, serverId: id, players: events.length - lost, lost, failoverMs: ms });
       for (const e of events) out.push(e);
     }
     this.syncRing();
     this.cp.refreshRoom();
     for (const e of this.describe(await this.shardsTick(now))) out.push(e);
     return this.publish(out);
+  }
+
+  /** Control-plane events (servers joining, draining, dying; zones splitting; hot zones; scaling). */
+  onEvent(listener: EngineEventListener): () => void {
+    return this.events.on(listener);
+  }
+
+  /** Publishes an event from a part of the control plane that runs beside the engine. */
+  emitEvent(event: EngineEvent): void {
+    this.events.emit(event);
   }
 
   onReplacement(listener: (events: ReplacementEvent[]) => void): () => void {

@@ -1,4 +1,7 @@
 import type { Reason, Status } from '../core/codes.ts';
+import type { EngineEvent, EngineEventListener } from './engine-events.ts';
+
+export type { EngineEvent, EngineEventListener, EngineEventType } from './engine-events.ts';
 
 /** A game server announcing itself. */
 export interface ServerSpec {
@@ -109,5 +112,9 @@ export interface Engine {
   queued(): number;
   serverIdOf(handle: number): string | undefined;
   onReplacement(listener: (events: ReplacementEvent[]) => void): () => void;
+  /** Control-plane events: servers joining, draining, dying; zones splitting; hot zones; scaling. */
+  onEvent(listener: EngineEventListener): () => void;
+  /** Publishes an event from a part of the control plane that runs beside the engine (autoscaler, hot-zone detector). */
+  emitEvent(event: EngineEvent): void;
   close(): Promise<void>;
 }
