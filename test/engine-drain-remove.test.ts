@@ -118,17 +118,18 @@ describe.each(ENGINE_KINDS)('drain and remove (%s engine)', (kind) => {
   });
 
   /*
-   * BUG (src/engine/engine-base.ts removeServer() and runTick(); src/engine/control-plane.ts
-   * release()). removeServer() looks the server up, marks it dead, awaits the shards'
-   * evacuation, then release()s the slot. Nothing stops a second removal of the same server,
-   * or the failure detector's tick, from doing the same meanwhile: the slot is released twice,
-   * so it is pushed twice on the free-slot list, and the next two registrations share one
-   * slot (one handle, one seat count, one limit; servers() lists only the second).
-   * Repro: removeServer('a') twice without awaiting the first (or once while a tick is
-   * declaring 'a' dead); register 'c' and 'd' → both get slot 0; servers() lists b and d only.
-   * Expected: the second call answers UnknownServer (or nothing to do), and c, d get
-   * distinct slots.
+   * removeServer() and the failure detector's tick both evacuate a server and free its slot;
+   * the engine keeps the evacuation in flight per slot so a second caller waits for the first
+   * instead of freeing the slot twice (which once gave the next two registrations one slot).
    */
+  it('says whether a server is registered, until it is removed', async () => {
+    await setup(1, 0.5);
+    expect(h.engine.hasServer('a')).toBe(true);
+    expect(h.engine.hasServer('nope')).toBe(false);
+    await h.engine.removeServer('a');
+    expect(h.engine.hasServer('a')).toBe(false);
+  });
+
   it('frees a slot once when the same server is removed twice at the same time', async () => {
     h = await startEngine(kind, {}, true); // fresh: the registry gets corrupted
     h.engine.registerServer({ id: 'a' });

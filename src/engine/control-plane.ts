@@ -255,6 +255,10 @@ export class ControlPlane {
     return slot;
   }
 
+  has(id: string): boolean {
+    return this.bySlot.has(id);
+  }
+
   idOf(handle: number): string | undefined {
     if (handle === NO_SERVER || handle < 0) return undefined;
     const slot = handleSlot(handle);

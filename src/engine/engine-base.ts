@@ -215,6 +215,10 @@ export abstract class EngineBase implements Engine {
     return this.cp.info(this.cp.slotOf(id));
   }
 
+  hasServer(id: string): boolean {
+    return this.cp.has(id);
+  }
+
   serverIdOf(handle: number): string | undefined {
     return this.cp.idOf(handle);
   }

@@ -1,4 +1,5 @@
 import type { Reason, Status } from '../core/codes.ts';
+import type { EngineOptions } from '../core/options.ts';
 import type { EngineEvent, EngineEventListener } from './engine-events.ts';
 
 export type { EngineEvent, EngineEventListener, EngineEventType } from './engine-events.ts';
@@ -92,6 +93,8 @@ export interface ResultSink {
 
 /** What both engines offer: the in-process API the front end, simulator and users drive. */
 export interface Engine {
+  /** The validated, frozen options the engine runs with. */
+  readonly options: EngineOptions;
   /** Answers `count` requests starting at `start`, writing result i at `start + i` of the sink. */
   submit(requests: RequestArrays, start: number, count: number, sink: ResultSink): void;
   join(player: number, zone: number): Promise<Placement>;
@@ -107,6 +110,8 @@ export interface Engine {
   tick(now?: number): Promise<ReplacementEvent[]>;
   servers(): ServerInfo[];
   server(id: string): ServerInfo;
+  /** Whether a server of this id is registered (and not yet removed or declared dead and freed). Cheap. */
+  hasServer(id: string): boolean;
   zones(): Promise<ZoneInfo[]>;
   /** Players waiting in line. */
   queued(): number;
