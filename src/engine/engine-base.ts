@@ -7,6 +7,7 @@ import type { EngineOptions } from '../core/options.ts';
 import type { Ring } from '../core/ring.ts';
 import { ControlPlane } from './control-plane.ts';
 import { EventHub, type EngineEvent, type EngineEventListener } from './engine-events.ts';
+import { EngineStats } from './engine-stats.ts';
 import type {
   Engine,
   HeartbeatReport,
@@ -44,6 +45,8 @@ export abstract class EngineBase implements Engine {
   lastFailover: { serverId: string; players: number; ms: number; at: number } | undefined;
   private ticking: Promise<ReplacementEvent[]> | undefined;
   protected readonly events = new EventHub();
+  /** Answers by status, per-shard batches and busy time (read by the metrics exporter). */
+  readonly stats: EngineStats;
   /**
    * Servers being evacuated (slot → the evacuation): removeServer and the failure detector
    * may both reach for the same server; only the first evacuates and frees the slot.
@@ -54,6 +57,7 @@ export abstract class EngineBase implements Engine {
     this.options = options;
     this.cp = new ControlPlane(table, options, this.events);
     this.clock = runtime.clock ?? (() => performance.now());
+    this.stats = new EngineStats(options.shards);
   }
 
   protected startTimer(runtime: EngineRuntime): void {

@@ -48,14 +48,20 @@ export class LocalEngine extends EngineBase {
     const core = this.core;
     const { ops, players, zones } = requests;
     const { status, server, position } = sink;
+    const stats = this.stats;
+    const answers = stats.answers;
+    stats.sent(0, count, performance.now());
     for (let i = 0; i < count; i++) {
       const j = start + i;
       const op = ops[j]!;
       // Only client ops: the hand-off ops are internal to the sharded engine.
-      status[j] = op === Op.Join || op === Op.Leave || op === Op.Move ? core.apply(op, players[j]!, zones[j]!, -1, -1, now) : Status.Invalid;
+      const st = op === Op.Join || op === Op.Leave || op === Op.Move ? core.apply(op, players[j]!, zones[j]!, -1, -1, now) : Status.Invalid;
+      status[j] = st;
+      answers[st]!++;
       server[j] = core.server;
       position[j] = core.position;
     }
+    stats.answered(0, performance.now());
     sink.done();
   }
 

@@ -206,6 +206,7 @@ export class ShardedEngine extends EngineBase {
    * a request during which the worker died twice is answered ShardFailed.
    */
   private onWorkerDeath(sh: Shard): void {
+    this.stats.restarted(sh.index);
     if (sh.inFlight !== -1) {
       const which = sh.inFlight;
       const reported = Atomics.load(sh.state.counters, ShardCounter.batchDone);
@@ -223,7 +224,10 @@ export class ShardedEngine extends EngineBase {
         sh.inFlightFrom = done + 1;
         sh.attempts = 0;
       }
-      if (sh.inFlightFrom >= sh.inFlightTo) sh.inFlight = -1;
+      if (sh.inFlightFrom >= sh.inFlightTo) {
+        sh.inFlight = -1;
+        this.stats.answered(sh.index, performance.now());
+      }
     }
     void this.spawn(sh);
   }
@@ -340,6 +344,7 @@ export class ShardedEngine extends EngineBase {
       sh.attempts = 0;
       sh.filling = sh.filling === 0 ? 1 : 0;
       sh.fillCount = 0;
+      this.stats.sent(sh.index, sh.inFlightTo, performance.now());
       this.sendInFlight(sh);
     }
   }
@@ -348,6 +353,7 @@ export class ShardedEngine extends EngineBase {
     if (sh.inFlight !== which) return;
     this.collect(sh, which, sh.inFlightFrom, sh.inFlightTo);
     sh.inFlight = -1;
+    this.stats.answered(sh.index, performance.now());
     this.flush();
   }
 
@@ -407,6 +413,7 @@ export class ShardedEngine extends EngineBase {
 
   private answer(pending: Pending, index: number, status: number, server: number, position: number): void {
     const sink = pending.sink;
+    this.stats.answers[status]!++;
     sink.status[index] = status;
     sink.server[index] = server;
     sink.position[index] = position;

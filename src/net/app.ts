@@ -14,17 +14,38 @@ import { createEngine } from '../index.ts';
 import { FleetControl, countLost } from './fleet-control.ts';
 import { GatewayEndpoint, type GatewayUserData } from './gateway-socket.ts';
 import { apiRoutes } from './http-api.ts';
-import { HttpRouter } from './http-router.ts';
+import { HttpRouter, type Route } from './http-router.ts';
 import { NetStats } from './net-stats.ts';
 import { resolveNetOptions, type NetOptions, type NetOptionsInput } from './net-options.ts';
 import { replacementFrames } from './replacement-frames.ts';
 import { ServerEndpoint, type ServerUserData } from './server-socket.ts';
-import { loadUws, type TemplatedApp, type us_listen_socket } from './uws.ts';
+import { loadUws, type TemplatedApp, type UwsModule, type WebSocketBehavior, type us_listen_socket } from './uws.ts';
 
 export const GATEWAY_PATH = '/v1/gateway';
 export const SERVER_PATH = '/v1/server';
 
+/** What an extension (observability) is given to build its routes and sockets from. */
+export interface ExtensionContext {
+  engine: Engine;
+  engineOptions: EngineOptions;
+  stats: NetStats;
+  logger: Logger;
+  uws: UwsModule;
+}
+
+/** Extra HTTP routes and WebSockets served on the same port, mounted before the app listens. */
+export interface ServerExtension {
+  routes: Route[];
+  websockets: { path: string; summary: string; behavior: WebSocketBehavior<unknown> }[];
+  /** Called when the server closes (stop timers, close sockets). */
+  close(): void;
+}
+
+export type ExtensionFactory = (ctx: ExtensionContext) => ServerExtension;
+
 export interface ZonelbServerOptions {
+  /** Mounted in order, e.g. src/obs's metrics and dashboard. */
+  extensions?: readonly ExtensionFactory[];
   engine: Engine;
   /** The resolved options the engine was created with (maxBatch sizes the gateway frames). */
   engineOptions: EngineOptions;
@@ -47,6 +68,7 @@ export class ZonelbServer {
   private readonly unsubscribe: () => void;
   private readonly log: Logger;
   private readonly perFrame: number;
+  private readonly extensions: ServerExtension[];
 
   private constructor(o: ZonelbServerOptions) {
     const uws = loadUws(); // throws ZLB_ERR_UWS_FALLBACK before anything listens
@@ -70,6 +92,10 @@ export class ZonelbServer {
     this.app = uws.App();
     this.app.ws<GatewayUserData>(GATEWAY_PATH, this.gateways.behavior(uws));
     this.app.ws<ServerUserData>(SERVER_PATH, this.servers.behavior(uws));
+    const ctx: ExtensionContext = { engine: o.engine, engineOptions: o.engineOptions, stats: this.stats, logger: o.logger, uws };
+    this.extensions = (o.extensions ?? []).map((make) => make(ctx));
+    const extraSockets = this.extensions.flatMap((x) => x.websockets);
+    for (const w of extraSockets) this.app.ws(w.path, w.behavior);
     new HttpRouter(o.net.httpBodyLimitBytes, this.stats, o.logger).mount(
       this.app,
       apiRoutes({
@@ -83,8 +109,9 @@ export class ZonelbServer {
         websockets: {
           [GATEWAY_PATH]: 'gateways: binary GatewayBatch in, ResultBatch / ErrorReply / ReplacementBatch out (schema/zonelb.fbs)',
           [SERVER_PATH]: 'game servers: binary ServerReport in, ServerAck / ErrorReply out',
+          ...Object.fromEntries(extraSockets.map((w) => [w.path, w.summary])),
         },
-      }),
+      }).concat(this.extensions.flatMap((x) => x.routes)),
     );
     this.unsubscribe = o.engine.onReplacement((events) => this.onReplacement(events));
   }
@@ -96,6 +123,7 @@ export class ZonelbServer {
       await server.bind(o.net.port);
     } catch (e) {
       server.unsubscribe();
+      for (const x of server.extensions) x.close();
       throw e;
     }
     return server;
@@ -151,6 +179,7 @@ export class ZonelbServer {
     this.unsubscribe();
     this.gateways.closeAll();
     this.servers.closeAll();
+    for (const x of this.extensions) x.close();
     if (this.listenSocket) loadUws().us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     // Also drops idle HTTP keep-alive connections, which would otherwise keep the process up.
@@ -172,6 +201,8 @@ function reasonCounts(events: readonly ReplacementEvent[]): Record<string, numbe
 }
 
 export interface StartOptions {
+  /** Extra routes and sockets (src/obs's metrics and dashboard: `zonelb serve` passes them). */
+  extensions?: readonly ExtensionFactory[];
   engine?: EngineOptionsInput;
   net?: NetOptionsInput;
   logger?: Logger;
@@ -195,7 +226,7 @@ export async function startZonelb(o: StartOptions = {}): Promise<RunningZonelb> 
   const engine = await createEngine(engineOptions, o.runtime);
   let server: ZonelbServer;
   try {
-    server = await ZonelbServer.listen({ engine, engineOptions, net, logger });
+    server = await ZonelbServer.listen({ engine, engineOptions, net, logger, extensions: o.extensions });
   } catch (e) {
     await engine.close();
     throw e;
