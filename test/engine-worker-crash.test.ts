@@ -333,7 +333,7 @@ describe('shard repair after a worker death (white box, deterministic)', () => {
    * Fix idea: keep the carried seat in the record (or in the shard's counters, as for
    * hand-offs) until the player is linked again, so the repair can put the player back.
    */
-  it.fails('keeps a player whose move was cut short by the worker\'s death (BUG: dropped, seat leaked)', () => {
+  it('keeps a player whose move was cut short by the worker\'s death (BUG: dropped, seat leaked)', () => {
     const { servers, zones, state, core } = shardWithOneServer();
     expect(core.apply(Op.Join, 7, 3, -1, -1, 0)).toBe(Status.Ok);
     // The worker dies inside move(7 → zone 4), right after the player left zone 3.
@@ -358,7 +358,7 @@ describe('shard repair after a worker death (white box, deterministic)', () => {
    * attached to a new zone on that server; repair; the same AttachMove again → count 0 while
    * the player holds its seat (expected: count stays 1).
    */
-  it.fails('keeps the seat count when a completed attach is sent again (BUG: carried seat released twice)', () => {
+  it('keeps the seat count when a completed attach is sent again (BUG: carried seat released twice)', () => {
     const { servers, zones, state, core } = shardWithOneServer(2, 1);
     const zone = Array.from({ length: 64 }, (_, z) => z).find((z) => zoneShard(z, 2) === 1)!;
     servers.count[0] = 1; // the seat the player carries from shard 0

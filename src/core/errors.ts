@@ -32,6 +32,9 @@ export const ErrorCode = {
   ListenFailed: 'ZLB_ERR_LISTEN_FAILED',
   /** A bug: an exception that is not a ZonelbError reached the front end. */
   Internal: 'ZLB_ERR_INTERNAL',
+  // Dynamic scaling (src/scale).
+  /** The scaling webhook did not accept a decision after every retry. */
+  ScaleWebhookFailed: 'ZLB_ERR_SCALE_WEBHOOK_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

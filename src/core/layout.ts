@@ -114,6 +114,16 @@ export const Z_OPEN = 2;
 export const Z_POPULATION = 3;
 /** Handle of the zone's first server, or -1. Atomics: read by other shards as a hint. */
 export const Z_PRIMARY = 4;
+/**
+ * Joins placed in the zone since the engine started (new players seated, queued joins
+ * admitted), wrapping at 2^32. A plain add by the owning shard; the main thread samples it
+ * for the hot-zone detector and may read a value one join stale.
+ */
+export const Z_JOINS = 5;
+/** Hot-zone plan (setHotZone): servers to pre-split across, 0 when the zone is not hot. */
+export const Z_HOT_SERVERS = 6;
+/** Hot-zone plan: seats to hold in reserve for the zone's joins. */
+export const Z_HOT_RESERVE = 7;
 
 export interface ZoneTableBuffers {
   capacity: number;
@@ -260,6 +270,40 @@ export const E_COUNT = 2;
 export const E_NEXT = 3;
 /** 1 when open to new joins. */
 export const E_OPEN = 4;
+/**
+ * Seats taken on this server for a hot zone and not yet given to a player. They count in the
+ * server's seat count and in the shard's `serverSeats`, so no other join can take them.
+ */
+export const E_RESERVED = 5;
+
+/**
+ * Zone split/merge log, one per shard, in shared memory: the shard appends, the main thread
+ * drains after batches and ticks without a message. A ring of ZONE_EVENT_CAPACITY events of
+ * ZEV_STRIDE int32 each; its cursor is a separate Int32Array (see ZoneEventCursor).
+ */
+/** A power of two (the ring indexes with a mask). */
+export const ZONE_EVENT_CAPACITY = 1024;
+export const ZEV_STRIDE = 4;
+export const ZEV_ZONE = 0;
+/** ZoneChange below. */
+export const ZEV_KIND = 1;
+/** Servers open to the zone's joins after the change. */
+export const ZEV_SERVERS = 2;
+
+export const ZoneChange = {
+  split: 1,
+  merged: 2,
+} as const;
+
+export const ZoneEventCursor = {
+  /** Next event to read (written by the main thread only). */
+  head: 0,
+  /** Next event to write (written by the shard only). */
+  tail: 1,
+  /** Events dropped because the ring was full (written by the shard only). */
+  dropped: 2,
+  size: 4,
+} as const;
 
 export interface ShardStateBuffers {
   recordCapacity: number;
@@ -280,6 +324,8 @@ export interface ShardStateBuffers {
   expiryTime: SharedArrayBuffer;
   queueRecord: SharedArrayBuffer;
   queueStamp: SharedArrayBuffer;
+  zoneEvents: SharedArrayBuffer;
+  zoneEventCursor: SharedArrayBuffer;
 }
 
 export interface ShardState {
@@ -307,6 +353,9 @@ export interface ShardState {
   expiryTime: Float64Array;
   queueRecord: Int32Array;
   queueStamp: Int32Array;
+  /** Zone split/merge log (see ZONE_EVENT_CAPACITY). */
+  zoneEvents: Int32Array;
+  zoneEventCursor: Int32Array;
 }
 
 /** Entry capacity per shard: one per zone it may own, plus room for splits. */
@@ -346,6 +395,8 @@ export function allocateShardState(
     expiryTime: new SharedArrayBuffer(recordCapacity * 8),
     queueRecord: new SharedArrayBuffer(q * 4),
     queueStamp: new SharedArrayBuffer(q * 4),
+    zoneEvents: new SharedArrayBuffer(ZONE_EVENT_CAPACITY * ZEV_STRIDE * 4),
+    zoneEventCursor: new SharedArrayBuffer(ZoneEventCursor.size * 4),
   };
 }
 
@@ -368,6 +419,8 @@ export function shardStateViews(b: ShardStateBuffers): ShardState {
     expiryTime: new Float64Array(b.expiryTime),
     queueRecord: new Int32Array(b.queueRecord),
     queueStamp: new Int32Array(b.queueStamp),
+    zoneEvents: new Int32Array(b.zoneEvents),
+    zoneEventCursor: new Int32Array(b.zoneEventCursor),
   };
 }
 

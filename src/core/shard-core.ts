@@ -1,9 +1,10 @@
-import { NO_SERVER, Op, Reason, Status, ServerState, handleSlot, serverHandle } from './codes.ts';
+import { NO_SERVER, Op, Reason, Status, ServerState, handleGeneration, handleSlot, serverHandle } from './codes.ts';
 import {
   ENT_STRIDE,
   E_COUNT,
   E_NEXT,
   E_OPEN,
+  E_RESERVED,
   E_SERVER,
   E_ZONE,
   REC_STRIDE,
@@ -18,9 +19,13 @@ import {
   ZONE_STRIDE,
   Z_ENTRIES,
   Z_HEAD,
+  Z_HOT_RESERVE,
+  Z_HOT_SERVERS,
+  Z_JOINS,
   Z_OPEN,
   Z_POPULATION,
   Z_PRIMARY,
+  ZoneChange,
   MAX_PLAYER_ID,
   NEIGHBOUR_SLOTS,
   PlayerState,
@@ -37,6 +42,7 @@ import { acceptsJoins, isAlive, releaseSeat, takeSeat } from './seats.ts';
 import { EMPTY_RING, ringStart, type Ring } from './ring.ts';
 import { mix32, zoneShard } from './hash.ts';
 import { EventLog } from './event-log.ts';
+import { pushZoneEvent } from './zone-event-ring.ts';
 import type { EngineOptions } from './options.ts';
 
 /** Internal ops: the second half of a move or join whose zone belongs to another shard. */
@@ -61,6 +67,23 @@ export const BOUNCE = 201;
 
 /** How many ring points an overflow looks at before falling back to the room list. */
 const RING_PROBES = 32;
+
+/** One server of a zone, as listed for inspection. */
+export interface ZoneServerRow {
+  server: number;
+  players: number;
+  open: boolean;
+  /** Seats held for the zone as a hot zone and not yet used. */
+  reserved: number;
+}
+
+export interface ZoneRow {
+  zone: number;
+  population: number;
+  servers: ZoneServerRow[];
+  /** The zone's hot-zone plan, or null. */
+  hot: { servers: number; reserve: number } | null;
+}
 
 export interface ShardViews {
   servers: ServerTable;
@@ -93,6 +116,8 @@ export class ShardCore {
   readonly events = new EventLog();
   /** Split zones this shard owns, checked for merging on each tick. */
   readonly splitZones = new Set<number>();
+  /** Hot zones this shard owns (plan in their zone rows), kept up on each tick. */
+  readonly hotZones = new Set<number>();
   ring: Ring = EMPTY_RING;
 
   private readonly t: ServerTable;
@@ -205,8 +230,10 @@ export class ShardCore {
     const t = this.t;
     const rows = this.z.rows;
     const ent = s.entries;
-    const head = rows[zone * ZONE_STRIDE + Z_HEAD]!;
-    if (head < 0) return false;
+    const zb = zone * ZONE_STRIDE;
+    const head = rows[zb + Z_HEAD]!;
+    // A hot zone takes its reserved seats first: not this path (same cache line as the head).
+    if (head < 0 || rows[zb + Z_HOT_SERVERS] !== 0) return false;
     const eb = head * ENT_STRIDE;
     if (ent[eb + E_NEXT] !== -1 || ent[eb + E_OPEN] !== 1) return false;
     const h = ent[eb + E_SERVER]!;
@@ -222,7 +249,8 @@ export class ShardCore {
     rec[rb + R_ENTRY] = head;
     rec[rb + R_ZONE] = zone;
     ent[eb + E_COUNT]! += 1;
-    rows[zone * ZONE_STRIDE + Z_POPULATION]! += 1;
+    rows[zb + Z_POPULATION]! += 1;
+    rows[zb + Z_JOINS]! += 1;
     const first = s.serverHead[slot]!;
     rec[rb + R_PREV] = -1;
     rec[rb + R_NEXT] = first;
@@ -290,7 +318,6 @@ export class ShardCore {
   /** The zone belongs to another shard: release what this shard holds and pass it on. */
   private handOff(op: number, player: number, zone: number): number {
     const s = this.s;
-    const c = s.counters;
     const r = findPlayer(s, player);
     const target = zoneShard(zone, this.shards);
     this.position = target;
@@ -302,26 +329,37 @@ export class ShardCore {
     const base = r * REC_STRIDE;
     const st = s.records[base + R_STATE];
     if (st === PlayerState.Queued) {
-      this.freeRecord(r);
+      // It re-queues (or is placed) in the zone's own shard, as a fresh join.
+      this.rememberHandOff(player);
       this.unqueued();
-      return HANDOFF; // it re-queues (or is placed) in the zone's own shard
+      this.freeRecord(r);
+      return HANDOFF;
     }
     if (st === PlayerState.Reserved && op === Op.Move) return Status.NotFound;
     if (st === PlayerState.Reserved) this.position = target | HANDOFF_RECONNECT;
     this.fromZone = s.records[base + R_ZONE]!;
     this.learn(this.fromZone, zone);
-    this.server = this.detach(r);
-    if (this.batchNumber > 0) {
-      // Remember the answer before forgetting the player: see ShardCounter.handoffBatch.
-      c[ShardCounter.handoffBatch] = this.batchNumber;
-      c[ShardCounter.handoffIndex] = this.requestIndex;
-      c[ShardCounter.handoffPlayer] = player | 0;
-      c[ShardCounter.handoffCarry] = this.server;
-      c[ShardCounter.handoffFrom] = this.fromZone;
-      c[ShardCounter.handoffTarget] = this.position;
-    }
+    const h = this.detach(r);
+    this.server = h;
+    this.rememberHandOff(player);
+    // The seat leaves this shard's share before the record goes: a worker dying in between
+    // keeps the record (the replay hands it off again) and errs by one seat taken, never one
+    // seat short (shard-repair.ts).
+    s.serverSeats[handleSlot(h)]! -= 1;
     this.freeRecord(r);
     return HANDOFF;
+  }
+
+  /** Remember this request's answer before forgetting the player: see ShardCounter.handoffBatch. */
+  private rememberHandOff(player: number): void {
+    if (this.batchNumber === 0) return;
+    const c = this.s.counters;
+    c[ShardCounter.handoffBatch] = this.batchNumber;
+    c[ShardCounter.handoffIndex] = this.requestIndex;
+    c[ShardCounter.handoffPlayer] = player | 0;
+    c[ShardCounter.handoffCarry] = this.server;
+    c[ShardCounter.handoffFrom] = this.fromZone;
+    c[ShardCounter.handoffTarget] = this.position;
   }
 
   /** This very request already handed the player off before a worker died: same answer. */
@@ -373,10 +411,16 @@ export class ShardCore {
     if (fromZone >= 0) this.learn(zone, fromZone);
     let r = findPlayer(s, player);
     if (r >= 0) {
-      // Already here (a retried hand-off): keep what is here, give the carried seat back.
-      if (carry !== NO_SERVER) releaseSeat(this.t, carry);
+      // Already here: this very attach ran before a worker died and was sent again (the
+      // coordinator holds a player's other requests until its hand-off is answered). The first
+      // run used the carried seat or gave it back; either way it is not ours to release again.
+      const st = s.records[r * REC_STRIDE + R_STATE];
+      if (st === PlayerState.Queued) {
+        this.position = this.queuePosition(r);
+        return Status.Queued;
+      }
       this.server = s.records[r * REC_STRIDE + R_SERVER]!;
-      return s.records[r * REC_STRIDE + R_STATE] === PlayerState.Queued ? Status.Queued : Status.Ok;
+      return op === InternalOp.AttachJoin && this.server === carry ? Status.Reconnected : Status.Ok;
     }
     if (carry === NO_SERVER) return this.placeNew(player, zone);
     r = this.allocRecord(player);
@@ -386,7 +430,13 @@ export class ShardCore {
       this.fromZone = fromZone;
       return BOUNCE;
     }
+    // The record holds the carried seat from here on, in this shard's share: a worker dying
+    // before the attach completes leaves a player repair keeps (in `zone`, on `carry`), and the
+    // replay finds it "already here". Record first, share second: at worst one seat too many.
     s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
+    s.records[r * REC_STRIDE + R_ZONE] = zone;
+    s.records[r * REC_STRIDE + R_SERVER] = carry;
+    s.serverSeats[handleSlot(carry)]! += 1;
     const st = this.attach(r, zone, carry);
     if (st !== Status.Ok) {
       this.dropFloating(r, carry, zone);
@@ -402,6 +452,7 @@ export class ShardCore {
     if (h >= 0) {
       this.s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
       this.link(r, zone, this.entry, h);
+      this.z.rows[zone * ZONE_STRIDE + Z_JOINS]! += 1;
       this.seatsSinceTick++;
       this.server = h;
       return Status.Ok;
@@ -416,7 +467,9 @@ export class ShardCore {
       this.freeRecord(r);
       return Status.NoServers;
     }
-    if (this.queueOn && this.enqueue(r, zone)) return Status.Queued;
+    // A hot zone's joins wait in line whenever there is a line, even with whenFull 'refuse'.
+    const queue = this.queueOn || (this.queueLimit > 0 && this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] !== 0);
+    if (queue && this.enqueue(r, zone)) return Status.Queued;
     this.freeRecord(r);
     return Status.Full;
   }
@@ -435,7 +488,7 @@ export class ShardCore {
     if (carryOk) {
       for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = this.s.entries[e * ENT_STRIDE + E_NEXT]!) {
         if (this.s.entries[e * ENT_STRIDE + E_SERVER] === carry) {
-          this.link(r, zone, e, carry);
+          this.linkHeld(r, zone, e, carry);
           this.server = carry;
           return Status.Ok;
         }
@@ -445,7 +498,7 @@ export class ShardCore {
     if (h < 0 && carryOk) {
       const e = this.newEntry(zone, carry);
       if (e >= 0) {
-        this.link(r, zone, e, carry);
+        this.linkHeld(r, zone, e, carry);
         this.server = carry;
         return Status.Ok;
       }
@@ -455,14 +508,16 @@ export class ShardCore {
       // Nowhere else to go, but its seat (on a draining server) still stands: keep it there.
       const e = this.newEntry(zone, carry);
       if (e >= 0) {
-        this.link(r, zone, e, carry);
+        this.linkHeld(r, zone, e, carry);
         this.server = carry;
         return Status.Ok;
       }
     }
     if (h < 0) return Status.Full;
-    if (carry !== NO_SERVER) releaseSeat(this.t, carry);
+    // New seat first, old seat last: a worker dying in between leaves the record on one of
+    // the two, and the other seat counted in this shard's share only while it is still taken.
     this.link(r, zone, this.entry, h);
+    if (carry !== NO_SERVER) this.giveBack(carry);
     this.server = h;
     return Status.Ok;
   }
@@ -482,6 +537,10 @@ export class ShardCore {
     const t = this.t;
     const head = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
     if (head < 0) return -1;
+    if (this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] !== 0) {
+      const h = this.takeReserved(zone);
+      if (h >= 0) return h;
+    }
     // Fast path: a zone on one server (the common case) costs one CAS.
     if (s.entries[head * ENT_STRIDE + E_NEXT] === -1) {
       const h = s.entries[head * ENT_STRIDE + E_SERVER]!;
@@ -529,6 +588,7 @@ export class ShardCore {
       if (acceptsJoins(t, h) && takeSeat(t, handleSlot(h))) {
         s.entries[e * ENT_STRIDE + E_OPEN] = 1;
         z.rows[zone * ZONE_STRIDE + Z_OPEN]! += 1;
+        pushZoneEvent(s, zone, ZoneChange.split, z.rows[zone * ZONE_STRIDE + Z_OPEN]!);
         this.entry = e;
         return h;
       }
@@ -673,8 +733,17 @@ export class ShardCore {
     s.freeRecord[s.counters[ShardCounter.freeRecords]!++] = r;
   }
 
-  /** Count a record in a zone entry and in its server's list. */
+  /** Count a record in a zone entry and in its server's list, with a seat just taken on `h`. */
   private link(r: number, zone: number, e: number, h: number): void {
+    this.linkHeld(r, zone, e, h);
+    this.s.serverSeats[handleSlot(h)]! += 1;
+  }
+
+  /**
+   * Count a record in a zone entry and in its server's list, with a seat already in this
+   * shard's share (`serverSeats`): the record's own seat, carried through a move.
+   */
+  private linkHeld(r: number, zone: number, e: number, h: number): void {
     const s = this.s;
     const slot = handleSlot(h);
     s.records[r * REC_STRIDE + R_SERVER] = h;
@@ -688,10 +757,12 @@ export class ShardCore {
     s.records[r * REC_STRIDE + R_NEXT] = head;
     if (head >= 0) s.records[head * REC_STRIDE + R_PREV] = r;
     s.serverHead[slot] = r;
-    s.serverSeats[slot]! += 1;
   }
 
-  /** Undo link(); the seat stays taken. Returns the handle of the seat it holds. */
+  /**
+   * Undo linkHeld(); the seat stays taken and in this shard's share (`serverSeats`) until
+   * giveBack() or a hand-off. Returns the handle of the seat it holds.
+   */
   private detach(r: number): number {
     const s = this.s;
     const h = s.records[r * REC_STRIDE + R_SERVER]!;
@@ -703,26 +774,34 @@ export class ShardCore {
     if (prev >= 0) s.records[prev * REC_STRIDE + R_NEXT] = next;
     else s.serverHead[slot] = next;
     if (next >= 0) s.records[next * REC_STRIDE + R_PREV] = prev;
-    s.serverSeats[slot]! -= 1;
     // R_SERVER and R_ZONE stay as they were until link() rewrites them: if the worker dies
-    // between the two halves of a move, repair finds the player where it was, seat and all.
+    // between the two halves of a move, repair finds the player where it was, seat and all,
+    // and the seat is still in the share, so the repair counts it exactly once.
     this.z.rows[zone * ZONE_STRIDE + Z_POPULATION]! -= 1;
     s.entries[e * ENT_STRIDE + E_COUNT]! -= 1;
-    if (s.entries[e * ENT_STRIDE + E_COUNT] === 0) this.removeEntry(zone, e);
+    if (s.entries[e * ENT_STRIDE + E_COUNT] === 0 && !this.keepsEmptyEntry(zone, e)) this.removeEntry(zone, e);
     return h;
   }
 
   /** Release a player completely: its zone entry, its seat, its record. */
   private releaseRecord(r: number): void {
-    const h = this.detach(r);
-    releaseSeat(this.t, h);
+    this.giveBack(this.detach(r));
     this.seatsSinceTick--;
     this.freeRecord(r);
   }
 
+  /**
+   * Give back a seat of this shard's share. The share drops first: a worker dying in between
+   * leaves the seat counted once too often (repair re-adds the difference), never once too few.
+   */
+  private giveBack(h: number): void {
+    this.s.serverSeats[handleSlot(h)]! -= 1;
+    releaseSeat(this.t, h);
+  }
+
   /** A detached record found no place: give its seat back and queue or drop it. */
   private dropFloating(r: number, carry: number, zone: number): void {
-    if (carry !== NO_SERVER) releaseSeat(this.t, carry);
+    if (carry !== NO_SERVER) this.giveBack(carry);
     if (this.queueOn && this.enqueue(r, zone)) return;
     this.freeRecord(r);
   }
@@ -739,6 +818,7 @@ export class ShardCore {
     s.entries[e * ENT_STRIDE + E_ZONE] = zone;
     s.entries[e * ENT_STRIDE + E_COUNT] = 0;
     s.entries[e * ENT_STRIDE + E_OPEN] = 1;
+    s.entries[e * ENT_STRIDE + E_RESERVED] = 0;
     const head = z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
     if (head < 0) {
       s.entries[e * ENT_STRIDE + E_NEXT] = -1;
@@ -750,8 +830,10 @@ export class ShardCore {
       s.entries[head * ENT_STRIDE + E_NEXT] = e;
     }
     z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! += 1;
-    z.rows[zone * ZONE_STRIDE + Z_OPEN]! += 1;
+    const open = (z.rows[zone * ZONE_STRIDE + Z_OPEN]! += 1);
     if (z.rows[zone * ZONE_STRIDE + Z_ENTRIES] === 2) this.splitZones.add(zone);
+    // A zone's first server is not a split.
+    if (open > 1) pushZoneEvent(s, zone, ZoneChange.split, open);
     return e;
   }
 
@@ -765,6 +847,7 @@ export class ShardCore {
       cur = s.entries[cur * ENT_STRIDE + E_NEXT]!;
     }
     if (cur < 0) return;
+    const openBefore = z.rows[zone * ZONE_STRIDE + Z_OPEN]!;
     const next = s.entries[e * ENT_STRIDE + E_NEXT]!;
     if (prev >= 0) s.entries[prev * ENT_STRIDE + E_NEXT] = next;
     else {
@@ -779,6 +862,10 @@ export class ShardCore {
       z.rows[zone * ZONE_STRIDE + Z_OPEN] = 1;
     }
     if (z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! <= 1) this.splitZones.delete(zone);
+    // An open server left the zone (its last player went, or the server died): one fewer open.
+    // A closing server leaving changes nothing here: its merge was counted when it closed.
+    const openAfter = z.rows[zone * ZONE_STRIDE + Z_OPEN]!;
+    if (openAfter < openBefore && openAfter > 0) pushZoneEvent(s, zone, ZoneChange.merged, openAfter);
     s.entries[e * ENT_STRIDE + E_ZONE] = -1;
     s.freeEntry[s.counters[ShardCounter.freeEntries]!++] = e;
   }
@@ -855,12 +942,210 @@ export class ShardCore {
   }
 
   // ---------------------------------------------------------------------------------------
+  // Hot zones (the plan lives in the zone row, so a respawned worker finds it again)
+
+  /**
+   * Mitigation for a zone whose joins surge. With `servers` > 0: the zone is pre-split across
+   * up to `servers` servers with room (picked as an overflow picks: neighbours' servers, the
+   * bounded-load ring, the room list), its joins are spread over them by weight, `reserve`
+   * seats are held for it (taken with the seat CAS, so never past a server's limit; other
+   * zones cannot take them, its own joins use them first), and when nothing is left its joins
+   * queue with a position (even with whenFull 'refuse'). The plan is kept up on every tick.
+   * With `servers` = 0 the plan is lifted: unused reserved seats are released, servers the
+   * zone holds no player on leave it at once, and the rest merge back by the usual rule.
+   */
+  setHotZone(zone: number, servers: number, reserve: number): void {
+    if (zone >= this.maxZones || !this.ownsZone(zone)) return;
+    const rows = this.z.rows;
+    if (servers <= 0) {
+      if (rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] !== 0) this.liftHotZone(zone);
+      return;
+    }
+    rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] = servers;
+    rows[zone * ZONE_STRIDE + Z_HOT_RESERVE] = reserve;
+    this.hotZones.add(zone);
+    this.keepHotZone(zone);
+  }
+
+  private liftHotZone(zone: number): void {
+    const s = this.s;
+    const rows = this.z.rows;
+    rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] = 0;
+    rows[zone * ZONE_STRIDE + Z_HOT_RESERVE] = 0;
+    this.hotZones.delete(zone);
+    for (let e = rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; ) {
+      const next = s.entries[e * ENT_STRIDE + E_NEXT]!;
+      this.releaseReserved(e, s.entries[e * ENT_STRIDE + E_RESERVED]!);
+      if (s.entries[e * ENT_STRIDE + E_COUNT] === 0) this.removeEntry(zone, e);
+      e = next;
+    }
+  }
+
+  /**
+   * Bring a hot zone to its plan: give back reserved seats it cannot use (server no longer
+   * taking players, limit lowered under the count, plan lowered), re-open servers it was
+   * leaving, grow onto more servers until `servers` are open, then top up the reserve.
+   */
+  private keepHotZone(zone: number): void {
+    const s = this.s;
+    const t = this.t;
+    const rows = this.z.rows;
+    const zb = zone * ZONE_STRIDE;
+    const servers = rows[zb + Z_HOT_SERVERS]!;
+    const reserve = rows[zb + Z_HOT_RESERVE]!;
+    let held = 0;
+    for (let e = rows[zb + Z_HEAD]!; e >= 0; ) {
+      const b = e * ENT_STRIDE;
+      const next = s.entries[b + E_NEXT]!;
+      const h = s.entries[b + E_SERVER]!;
+      if (!acceptsJoins(t, h)) {
+        this.releaseReserved(e, s.entries[b + E_RESERVED]!);
+        if (s.entries[b + E_COUNT] === 0) this.removeEntry(zone, e);
+      } else {
+        const slot = handleSlot(h);
+        const over = Atomics.load(t.count, slot) - Atomics.load(t.limit, slot);
+        if (over > 0) this.releaseReserved(e, Math.min(over, s.entries[b + E_RESERVED]!));
+        if (s.entries[b + E_OPEN] !== 1) {
+          s.entries[b + E_OPEN] = 1;
+          rows[zb + Z_OPEN]! += 1;
+          pushZoneEvent(s, zone, ZoneChange.split, rows[zb + Z_OPEN]!);
+        }
+        held += s.entries[b + E_RESERVED]!;
+      }
+      e = next;
+    }
+    for (let e = rows[zb + Z_HEAD]!; e >= 0 && held > reserve; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+      const n = Math.min(held - reserve, s.entries[e * ENT_STRIDE + E_RESERVED]!);
+      this.releaseReserved(e, n);
+      held -= n;
+    }
+    while (rows[zb + Z_OPEN]! < servers) {
+      const h = this.overflow(zone);
+      if (h < 0) break;
+      // The seat the overflow took starts the new server's share of the reserve, if one is due.
+      if (held < reserve) {
+        this.holdReserved(this.entry, h);
+        held++;
+      } else {
+        releaseSeat(t, h);
+      }
+    }
+    while (held < reserve && this.reserveOne(zone)) held++;
+  }
+
+  /** Take one more reserved seat for a hot zone on its open server lowest in (players + reserve) per weight. */
+  private reserveOne(zone: number): boolean {
+    const s = this.s;
+    const t = this.t;
+    const head = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
+    const stamp = this.nextStamp();
+    for (;;) {
+      let best = -1;
+      let bestKey = Infinity;
+      for (let e = head; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+        const b = e * ENT_STRIDE;
+        if (s.entries[b + E_OPEN] !== 1) continue;
+        const h = s.entries[b + E_SERVER]!;
+        const slot = handleSlot(h);
+        if (this.tried[slot] === stamp || !acceptsJoins(t, h)) continue;
+        if (Atomics.load(t.count, slot) >= Atomics.load(t.limit, slot)) continue;
+        const key = (s.entries[b + E_COUNT]! + s.entries[b + E_RESERVED]!) / t.weight[slot]!;
+        if (key < bestKey) {
+          bestKey = key;
+          best = e;
+        }
+      }
+      if (best < 0) return false;
+      const h = s.entries[best * ENT_STRIDE + E_SERVER]!;
+      if (takeSeat(t, handleSlot(h))) {
+        this.holdReserved(best, h);
+        return true;
+      }
+      this.tried[handleSlot(h)] = stamp;
+    }
+  }
+
+  /** A seat just taken on `h` becomes a reserved seat of entry `e` (this shard's share). */
+  private holdReserved(e: number, h: number): void {
+    // Share first: a worker dying between the two leaves repair a share it gives back,
+    // never a reserve it would count on top of the seat (see repairShard).
+    this.s.serverSeats[handleSlot(h)]! += 1;
+    this.s.entries[e * ENT_STRIDE + E_RESERVED]! += 1;
+  }
+
+  /** Give back `n` of entry `e`'s reserved seats. */
+  private releaseReserved(e: number, n: number): void {
+    if (n <= 0) return;
+    const s = this.s;
+    const h = s.entries[e * ENT_STRIDE + E_SERVER]!;
+    const slot = handleSlot(h);
+    s.entries[e * ENT_STRIDE + E_RESERVED]! -= n;
+    // As releaseSeat: a reused slot's count and share belong to the new server, not to us.
+    if (Atomics.load(this.t.generation, slot) !== handleGeneration(h)) return;
+    s.serverSeats[slot]! -= n;
+    Atomics.sub(this.t.count, slot, n);
+  }
+
+  /**
+   * A join of a hot zone takes a reserved seat if one is held on an open server still taking
+   * players: the one with the fewest zone players per weight, so the zone fills evenly.
+   */
+  private takeReserved(zone: number): number {
+    const s = this.s;
+    const t = this.t;
+    let best = -1;
+    let bestKey = Infinity;
+    for (let e = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+      const b = e * ENT_STRIDE;
+      if (s.entries[b + E_RESERVED] === 0 || s.entries[b + E_OPEN] !== 1) continue;
+      const h = s.entries[b + E_SERVER]!;
+      const slot = handleSlot(h);
+      // Over its limit (lowered since): the reserve there is shed at the next tick instead.
+      if (!acceptsJoins(t, h) || Atomics.load(t.count, slot) > Atomics.load(t.limit, slot)) continue;
+      const key = s.entries[b + E_COUNT]! / t.weight[slot]!;
+      if (key < bestKey) {
+        bestKey = key;
+        best = e;
+      }
+    }
+    if (best < 0) return -1;
+    const h = s.entries[best * ENT_STRIDE + E_SERVER]!;
+    // The seat is already counted on the server and in this shard's share: it passes to the
+    // player, and link() counts it in the share again.
+    s.entries[best * ENT_STRIDE + E_RESERVED]! -= 1;
+    s.serverSeats[handleSlot(h)]! -= 1;
+    this.entry = best;
+    return h;
+  }
+
+  /** A hot zone keeps a server it holds no player on while that server takes players or holds its reserve. */
+  private keepsEmptyEntry(zone: number, e: number): boolean {
+    if (this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] === 0) return false;
+    return this.s.entries[e * ENT_STRIDE + E_RESERVED]! > 0 || acceptsJoins(this.t, this.s.entries[e * ENT_STRIDE + E_SERVER]!);
+  }
+
+  /** A server is being emptied: a hot zone gives back its reserve there and drops it if empty. */
+  private leaveServer(zone: number, slot: number): void {
+    const s = this.s;
+    for (let e = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; ) {
+      const next = s.entries[e * ENT_STRIDE + E_NEXT]!;
+      if (handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!) === slot) {
+        this.releaseReserved(e, s.entries[e * ENT_STRIDE + E_RESERVED]!);
+        if (s.entries[e * ENT_STRIDE + E_COUNT] === 0) this.removeEntry(zone, e);
+      }
+      e = next;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Background work (ticks and control-plane commands)
 
   /** Expire reservations, admit queued players, close servers of zones that shrank. */
   tick(now: number): void {
     this.seatsSinceTick = 0;
     this.expire(now);
+    // Hot zones first: their reserves are topped up before the line takes the free seats.
+    for (const zone of this.hotZones) this.keepHotZone(zone);
     this.admitQueued();
     this.mergeZones();
   }
@@ -893,6 +1178,7 @@ export class ShardCore {
         if (h < 0) return; // first in line cannot be placed: nobody behind it can either
         s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
         this.link(r, zone, this.entry, h);
+        this.z.rows[zone * ZONE_STRIDE + Z_JOINS]! += 1;
         this.unqueued();
         this.events.push(s.records[r * REC_STRIDE + R_PLAYER]! >>> 0, NO_SERVER, h, zone, Reason.Admitted);
       }
@@ -911,7 +1197,8 @@ export class ShardCore {
     const t = this.t;
     const z = this.z;
     for (const zone of this.splitZones) {
-      if (z.rows[zone * ZONE_STRIDE + Z_OPEN]! <= 1) continue;
+      // A hot zone stays split as planned; it merges by this same rule once lifted.
+      if (z.rows[zone * ZONE_STRIDE + Z_OPEN]! <= 1 || z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] !== 0) continue;
       let victim = -1;
       let victimKey = Infinity;
       let capacity = 0;
@@ -932,6 +1219,7 @@ export class ShardCore {
       if (z.rows[zone * ZONE_STRIDE + Z_POPULATION]! <= this.mergeBelow * others) {
         s.entries[victim * ENT_STRIDE + E_OPEN] = 0;
         z.rows[zone * ZONE_STRIDE + Z_OPEN]! -= 1;
+        pushZoneEvent(s, zone, ZoneChange.merged, z.rows[zone * ZONE_STRIDE + Z_OPEN]!);
       }
     }
   }
@@ -943,6 +1231,8 @@ export class ShardCore {
    */
   evacuate(slot: number, reason: Reason, onlyIfRoom: boolean): void {
     const s = this.s;
+    // Hot zones' reserved seats there are of no use now, and their empty entries must go.
+    for (const zone of this.hotZones) this.leaveServer(zone, slot);
     let r = s.serverHead[slot]!;
     while (r >= 0) {
       const next = s.records[r * REC_STRIDE + R_NEXT]!;
@@ -959,13 +1249,13 @@ export class ShardCore {
         if (h >= 0) {
           const e = this.entry;
           this.detach(r);
-          releaseSeat(this.t, old);
           this.link(r, zone, e, h);
+          this.giveBack(old);
           this.events.push(player, old, h, zone, reason);
         }
       } else {
         this.detach(r);
-        releaseSeat(this.t, old);
+        this.giveBack(old);
         const h = this.findSeat(zone);
         if (h >= 0) {
           this.link(r, zone, this.entry, h);
@@ -998,23 +1288,27 @@ export class ShardCore {
     return { state: this.s.records[r * REC_STRIDE + R_STATE]!, zone: this.s.records[r * REC_STRIDE + R_ZONE]!, server: this.s.records[r * REC_STRIDE + R_SERVER]! };
   }
 
-  /** Servers hosting a zone owned by this shard, with the zone's players on each. */
-  zoneServers(zone: number): { server: number; players: number; open: boolean }[] {
-    const out: { server: number; players: number; open: boolean }[] = [];
+  /** Servers hosting a zone owned by this shard, with the zone's players (and hot-zone reserve) on each. */
+  zoneServers(zone: number): ZoneServerRow[] {
+    const out: ZoneServerRow[] = [];
     const s = this.s;
     for (let e = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
-      out.push({ server: s.entries[e * ENT_STRIDE + E_SERVER]!, players: s.entries[e * ENT_STRIDE + E_COUNT]!, open: s.entries[e * ENT_STRIDE + E_OPEN] === 1 });
+      const b = e * ENT_STRIDE;
+      out.push({ server: s.entries[b + E_SERVER]!, players: s.entries[b + E_COUNT]!, open: s.entries[b + E_OPEN] === 1, reserved: s.entries[b + E_RESERVED]! });
     }
     return out;
   }
 
   /** Zones this shard owns that have servers, with their split. */
-  listZones(): { zone: number; population: number; servers: { server: number; players: number; open: boolean }[] }[] {
-    const out = [];
+  listZones(): ZoneRow[] {
+    const out: ZoneRow[] = [];
+    const rows = this.z.rows;
     for (let zone = 0; zone < this.maxZones; zone++) {
-      if (this.z.rows[zone * ZONE_STRIDE + Z_HEAD]! < 0 || !this.ownsZone(zone)) continue;
+      if (rows[zone * ZONE_STRIDE + Z_HEAD]! < 0 || !this.ownsZone(zone)) continue;
       const servers = this.zoneServers(zone);
-      out.push({ zone, population: servers.reduce((a, x) => a + x.players, 0), servers });
+      const hotServers = rows[zone * ZONE_STRIDE + Z_HOT_SERVERS]!;
+      const hot = hotServers === 0 ? null : { servers: hotServers, reserve: rows[zone * ZONE_STRIDE + Z_HOT_RESERVE]! };
+      out.push({ zone, population: servers.reduce((a, x) => a + x.players, 0), servers, hot });
     }
     return out;
   }
@@ -1022,8 +1316,11 @@ export class ShardCore {
   /** After a repair: find the split zones again (the set lives in worker memory). */
   restoreSplitZones(): void {
     this.splitZones.clear();
+    this.hotZones.clear();
     for (let zone = 0; zone < this.maxZones; zone++) {
-      if (this.z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! > 1 && this.ownsZone(zone)) this.splitZones.add(zone);
+      if (!this.ownsZone(zone)) continue;
+      if (this.z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! > 1) this.splitZones.add(zone);
+      if (this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS]! !== 0) this.hotZones.add(zone);
     }
   }
 

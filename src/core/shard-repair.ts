@@ -5,6 +5,7 @@ import {
   E_COUNT,
   E_NEXT,
   E_OPEN,
+  E_RESERVED,
   E_SERVER,
   E_ZONE,
   PlayerState,
@@ -110,7 +111,12 @@ export function repairShard(t: ServerTable, z: ZoneTable, s: ShardState, index: 
   for (let e = c[ShardCounter.entryHigh]! - 1; e >= 0; e--) {
     const base = e * ENT_STRIDE;
     const zone = ent[base + E_ZONE]!;
-    if (zone < 0 || ent[base + E_COUNT] === 0) {
+    // Hot-zone reserved seats are the shard's too: kept (and counted) while their server
+    // incarnation lives, forgotten otherwise (a reused slot's count is not ours).
+    const rh = ent[base + E_SERVER]!;
+    if (zone < 0 || rh < 0 || t.generation[handleSlot(rh)] !== handleGeneration(rh)) ent[base + E_RESERVED] = 0;
+    else seats[handleSlot(rh)]! += ent[base + E_RESERVED]!;
+    if (zone < 0 || (ent[base + E_COUNT] === 0 && ent[base + E_RESERVED] === 0)) {
       ent[base + E_ZONE] = -1;
       s.freeEntry[freeEntries++] = e;
       continue;

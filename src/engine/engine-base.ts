@@ -1,16 +1,21 @@
 import type { Status } from '../core/codes.ts';
 import { NO_SERVER, Op, Reason } from '../core/codes.ts';
 import { ErrorCode, ZonelbError, invalidArgument } from '../core/errors.ts';
-import { MAX_PLAYER_ID, type ServerTable } from '../core/layout.ts';
+import { MAX_PLAYER_ID, type ServerTable, type ZoneTable } from '../core/layout.ts';
 import type { ReplacementEvents } from '../core/event-log.ts';
 import type { EngineOptions } from '../core/options.ts';
 import type { Ring } from '../core/ring.ts';
+import type { ZoneRow } from '../core/shard-core.ts';
 import { ControlPlane } from './control-plane.ts';
 import { EventHub, type EngineEvent, type EngineEventListener } from './engine-events.ts';
 import { EngineStats } from './engine-stats.ts';
+import { parseHotZonePlan } from './hot-zone-plan.ts';
+import { ZoneChangeRelay } from './zone-change-relay.ts';
+import { sampleAllZones, sampleListedZones } from './zone-sampling.ts';
 import type {
   Engine,
   HeartbeatReport,
+  HotZonePlan,
   Placement,
   ReplacementEvent,
   RequestArrays,
@@ -52,12 +57,18 @@ export abstract class EngineBase implements Engine {
    * may both reach for the same server; only the first evacuates and frees the slot.
    */
   private readonly retiring = new Map<number, Promise<ReplacementEvent[]>>();
+  /** The shared zone rows (sampled for the hot-zone detector from this thread). */
+  private readonly zoneRows: Int32Array;
+  /** Zone splits and merges logged by the shards, relayed as events (subclasses watch each shard). */
+  protected readonly zoneChanges: ZoneChangeRelay;
 
-  protected constructor(options: EngineOptions, table: ServerTable, runtime: EngineRuntime) {
+  protected constructor(options: EngineOptions, table: ServerTable, zones: ZoneTable, runtime: EngineRuntime) {
     this.options = options;
     this.cp = new ControlPlane(table, options, this.events);
     this.clock = runtime.clock ?? (() => performance.now());
     this.stats = new EngineStats(options.shards);
+    this.zoneRows = zones.rows;
+    this.zoneChanges = new ZoneChangeRelay(this.events, this.clock);
   }
 
   protected startTimer(runtime: EngineRuntime): void {
@@ -73,7 +84,9 @@ export abstract class EngineBase implements Engine {
   protected abstract shardsTick(now: number): Promise<ReplacementEvents>;
   protected abstract shardsPlayersOn(slot: number): Promise<number[]>;
   protected abstract shardsRing(ring: Ring): void;
-  protected abstract shardsZones(): Promise<{ zone: number; population: number; servers: { server: number; players: number; open: boolean }[] }[]>;
+  protected abstract shardsZones(): Promise<ZoneRow[]>;
+  /** Apply a hot-zone plan (servers 0 = lift) in the zone's owning shard. */
+  protected abstract shardsHotZone(zone: number, servers: number, reserve: number): Promise<void>;
   protected abstract shardsQueued(): number;
   protected abstract shutdown(): Promise<void>;
 
@@ -174,6 +187,7 @@ export abstract class EngineBase implements Engine {
     if (options.move) {
       this.syncRing();
       const events = await this.shardsEvacuate(slot, Reason.Drained, true);
+      this.zoneChanges.flush();
       moved = events.count;
       this.publish(this.describe(events));
     }
@@ -201,7 +215,9 @@ export abstract class EngineBase implements Engine {
     const evacuation = (async () => {
       try {
         // Described before release(), while the server's id is still known.
-        return this.describe(await this.shardsEvacuate(slot, reason, false));
+        const events = this.describe(await this.shardsEvacuate(slot, reason, false));
+        this.zoneChanges.flush();
+        return events;
       } finally {
         this.cp.release(slot);
         this.retiring.delete(slot);
@@ -237,7 +253,28 @@ export abstract class EngineBase implements Engine {
       zone: z.zone,
       population: z.population,
       servers: z.servers.map((s) => ({ ...s, serverId: this.cp.idOf(s.server) ?? '' })),
+      hot: z.hot,
     }));
+  }
+
+  // ------------------------------------------------------------------ hot zones
+
+  sampleZones(joins: Uint32Array, population: Uint32Array): void {
+    sampleAllZones(this.zoneRows, this.options.maxZones, joins, population);
+  }
+
+  sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void {
+    sampleListedZones(this.zoneRows, this.options.maxZones, zones, joins, population);
+  }
+
+  async setHotZone(zone: number, plan: HotZonePlan | null): Promise<void> {
+    this.checkOpen();
+    this.checkZone(zone);
+    const p = parseHotZonePlan(plan);
+    // Pre-splitting looks for room through the ring and the room list: bring them up to date.
+    this.syncRing();
+    await this.shardsHotZone(zone, p?.servers ?? 0, p?.reserve ?? 0);
+    this.zoneChanges.flush();
   }
 
   // ------------------------------------------------------------------ background work
@@ -275,6 +312,7 @@ export abstract class EngineBase implements Engine {
     this.syncRing();
     this.cp.refreshRoom();
     for (const e of this.describe(await this.shardsTick(now))) out.push(e);
+    this.zoneChanges.flush(now);
     return this.publish(out);
   }
 

@@ -11,7 +11,7 @@ import {
 import { resolveOptions, type EngineOptions, type EngineOptionsInput } from '../core/options.ts';
 import type { ReplacementEvents } from '../core/event-log.ts';
 import type { Ring } from '../core/ring.ts';
-import { ShardCore } from '../core/shard-core.ts';
+import { ShardCore, type ZoneRow } from '../core/shard-core.ts';
 import { EngineBase, type EngineRuntime } from './engine-base.ts';
 import type { RequestArrays, ResultSink } from './types.ts';
 
@@ -27,8 +27,8 @@ export class LocalEngine extends EngineBase {
     const options: EngineOptions = resolveOptions({ ...input, shards: 1 });
     const serverBuffers = allocateServerTable(options.maxServers, options.roomListSize);
     const servers = serverTableViews(serverBuffers);
-    super(options, servers, runtime);
     const zones = zoneTableViews(allocateZoneTable(options.maxZones, options.adjacency));
+    super(options, servers, zones, runtime);
     const state = shardStateViews(
       allocateShardState(
         options.maxPlayers,
@@ -38,6 +38,7 @@ export class LocalEngine extends EngineBase {
       ),
     );
     this.core = new ShardCore({ servers, zones, state }, 0, 1, options);
+    this.zoneChanges.watch(state);
     this.startTimer(runtime);
   }
 
@@ -62,6 +63,7 @@ export class LocalEngine extends EngineBase {
       position[j] = core.position;
     }
     stats.answered(0, performance.now());
+    this.zoneChanges.flush(now);
     sink.done();
   }
 
@@ -83,8 +85,13 @@ export class LocalEngine extends EngineBase {
     this.core.ring = ring;
   }
 
-  protected shardsZones(): Promise<{ zone: number; population: number; servers: { server: number; players: number; open: boolean }[] }[]> {
+  protected shardsZones(): Promise<ZoneRow[]> {
     return Promise.resolve(this.core.listZones());
+  }
+
+  protected shardsHotZone(zone: number, servers: number, reserve: number): Promise<void> {
+    this.core.setHotZone(zone, servers, reserve);
+    return Promise.resolve();
   }
 
   protected shardsQueued(): number {

@@ -24,7 +24,9 @@ export type ToShard =
   | { t: 'tick'; id: number; now: number }
   | { t: 'evacuate'; id: number; slot: number; reason: Reason; onlyIfRoom: boolean }
   | { t: 'playersOn'; id: number; slot: number }
-  | { t: 'zones'; id: number };
+  | { t: 'zones'; id: number }
+  /** Apply a hot-zone plan to a zone this shard owns (servers 0 lifts it). */
+  | { t: 'hotZone'; id: number; zone: number; servers: number; reserve: number };
 
 export type FromShard =
   | { t: 'ready' }

@@ -58,6 +58,12 @@ port.on('message', (m: ToShard) => {
     case 'zones':
       send({ t: 'reply', id: m.id, data: core.listZones() });
       return;
+    case 'hotZone':
+      Atomics.store(state.counters, ShardCounter.busy, 1);
+      core.setHotZone(m.zone, m.servers, m.reserve);
+      Atomics.store(state.counters, ShardCounter.busy, 0);
+      send({ t: 'reply', id: m.id });
+      return;
   }
 });
 

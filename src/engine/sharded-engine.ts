@@ -12,6 +12,7 @@ import {
   entryCapacityFor,
   serverTableViews,
   shardStateViews,
+  zoneTableViews,
   type Batch,
   type ServerTable,
   type ShardState,
@@ -19,7 +20,7 @@ import {
 import { concatEvents, emptyEvents, type ReplacementEvents } from '../core/event-log.ts';
 import { resolveOptions, type EngineOptions, type EngineOptionsInput } from '../core/options.ts';
 import type { Ring } from '../core/ring.ts';
-import { BOUNCE, HANDOFF, HANDOFF_RECONNECT, InternalOp } from '../core/shard-core.ts';
+import { BOUNCE, HANDOFF, HANDOFF_RECONNECT, InternalOp, type ZoneRow } from '../core/shard-core.ts';
 import { releaseSeat } from '../core/seats.ts';
 import { EngineBase, type EngineRuntime } from './engine-base.ts';
 import { queueCapacityFor } from './local-engine.ts';
@@ -120,9 +121,9 @@ export class ShardedEngine extends EngineBase {
     const options: EngineOptions = resolveOptions(input);
     const serverBuffers = allocateServerTable(options.maxServers, options.roomListSize);
     const table = serverTableViews(serverBuffers);
-    super(options, table, runtime);
-    this.table = table;
     const zoneBuffers = allocateZoneTable(options.maxZones, options.adjacency);
+    super(options, table, zoneTableViews(zoneBuffers), runtime);
+    this.table = table;
     const n = options.shards;
     const mailboxSize = options.maxBatch * 2;
     this.workerUrl = new URL(FROM_SOURCE ? './shard-worker.ts' : './shard-worker.js', import.meta.url);
@@ -142,7 +143,9 @@ export class ShardedEngine extends EngineBase {
         ),
         mailboxes: [allocateBatch(mailboxSize), allocateBatch(mailboxSize)],
       };
-      this.shards.push(new Shard(i, data));
+      const sh = new Shard(i, data);
+      this.shards.push(sh);
+      this.zoneChanges.watch(sh.state);
     }
     this.started = Promise.all(this.shards.map((s) => this.spawn(s))).then(() => undefined);
     this.startTimer(runtime);
@@ -353,6 +356,7 @@ export class ShardedEngine extends EngineBase {
     if (sh.inFlight !== which) return;
     this.collect(sh, which, sh.inFlightFrom, sh.inFlightTo);
     sh.inFlight = -1;
+    this.zoneChanges.flushShard(sh.state);
     this.stats.answered(sh.index, performance.now());
     this.flush();
   }
@@ -471,11 +475,14 @@ export class ShardedEngine extends EngineBase {
     for (const sh of this.shards) sh.post({ t: 'ring', ...ring });
   }
 
-  protected async shardsZones(): Promise<{ zone: number; population: number; servers: { server: number; players: number; open: boolean }[] }[]> {
+  protected async shardsZones(): Promise<ZoneRow[]> {
     const replies = await this.all((id) => ({ t: 'zones', id }));
-    return replies
-      .flatMap((r) => r.data as { zone: number; population: number; servers: { server: number; players: number; open: boolean }[] }[])
-      .sort((a, b) => a.zone - b.zone);
+    return replies.flatMap((r) => r.data as ZoneRow[]).sort((a, b) => a.zone - b.zone);
+  }
+
+  protected async shardsHotZone(zone: number, servers: number, reserve: number): Promise<void> {
+    const owner = this.shards[zoneShard(zone, this.shards.length)]!;
+    await this.control(owner, (id) => ({ t: 'hotZone', id, zone, servers, reserve }));
   }
 
   protected shardsQueued(): number {

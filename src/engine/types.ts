@@ -62,7 +62,21 @@ export interface ServerInfo {
 export interface ZoneInfo {
   zone: number;
   population: number;
-  servers: { serverId: string; server: number; players: number; open: boolean }[];
+  /** `reserved`: seats held for the zone as a hot zone, not yet used (they count in the server's players). */
+  servers: { serverId: string; server: number; players: number; open: boolean; reserved: number }[];
+  /** The hot-zone plan in force (setHotZone), or null. */
+  hot: HotZonePlan | null;
+}
+
+/**
+ * Mitigation for a hot zone (Engine.setHotZone): pre-split it across up to `servers` servers
+ * with room and hold `reserve` seats for its joins.
+ */
+export interface HotZonePlan {
+  /** Servers to spread the zone over (integer ≥ 1). */
+  servers: number;
+  /** Seats to hold for the zone's joins (integer ≥ 0). */
+  reserve: number;
 }
 
 export interface ReplacementEvent {
@@ -115,6 +129,31 @@ export interface Engine {
   zones(): Promise<ZoneInfo[]>;
   /** Players waiting in line. */
   queued(): number;
+  /**
+   * Copies every zone's cumulative join count (players seated in the zone by a join or a queue
+   * admission since the engine started, wrapping at 2^32: take differences as
+   * `(now - before) >>> 0`) and current population (placed and reserved players) into
+   * `joins[zone]` and `population[zone]`. Both arrays need at least options.maxZones entries.
+   * Synchronous and lock-free (it reads the shared zone rows): a count may be a few joins
+   * behind a batch still being answered.
+   */
+  sampleZones(joins: Uint32Array, population: Uint32Array): void;
+  /** Same for the listed zones only: result i is for zones[i] (arrays at least zones.length long). */
+  sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void;
+  /**
+   * Hot-zone mitigation. With a plan: pre-split the zone across up to `plan.servers` servers
+   * with room (chosen as an overflow chooses: neighbours' servers, the bounded-load ring, the
+   * room list), spread its new joins evenly over them (by weight), and hold `plan.reserve`
+   * seats for it — other zones' joins cannot take them, its own joins use them first, and
+   * they are taken with the seat compare-and-swap, so no server is ever filled past its
+   * limit. When the zone finds no seat anywhere its joins queue with a position (also with
+   * whenFull 'refuse', as long as queueLimit > 0). The plan is kept up on every tick (reserve
+   * topped up, servers that stop taking players replaced). With null: lifted — unused
+   * reserved seats are released, servers holding none of its players leave the zone at once,
+   * and the rest merge back by the normal merge rule as the zone empties. Splits and merges
+   * it causes are `zone-split` / `zone-merged` events. Resolves once the owning shard applied it.
+   */
+  setHotZone(zone: number, plan: HotZonePlan | null): Promise<void>;
   serverIdOf(handle: number): string | undefined;
   onReplacement(listener: (events: ReplacementEvent[]) => void): () => void;
   /** Control-plane events: servers joining, draining, dying; zones splitting; hot zones; scaling. */

@@ -1,0 +1,37 @@
+import { invalidArgument } from '../core/errors.ts';
+import { ZONE_STRIDE, Z_JOINS, Z_POPULATION } from '../core/layout.ts';
+
+/**
+ * Reads of every zone's join counter and population for the hot-zone detector, straight from
+ * the shared zone rows (Engine.sampleZones). Plain reads: each field has one writer (the
+ * owning shard) and an int32 read is never torn, so a sample is at worst a few joins old.
+ */
+
+function checkOut(name: string, a: unknown, length: number, why: string): void {
+  if (!(a instanceof Uint32Array) || a.length < length) {
+    throw invalidArgument(name, a instanceof Uint32Array ? `a Uint32Array of ${a.length}` : a, `a Uint32Array of at least ${length} (${why})`);
+  }
+}
+
+export function sampleAllZones(rows: Int32Array, maxZones: number, joins: Uint32Array, population: Uint32Array): void {
+  checkOut('joins', joins, maxZones, 'maxZones');
+  checkOut('population', population, maxZones, 'maxZones');
+  for (let zone = 0, at = 0; zone < maxZones; zone++, at += ZONE_STRIDE) {
+    // Uint32Array stores wrap the int32 counter to 0..2^32−1.
+    joins[zone] = rows[at + Z_JOINS]!;
+    population[zone] = rows[at + Z_POPULATION]!;
+  }
+}
+
+export function sampleListedZones(rows: Int32Array, maxZones: number, zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void {
+  if (!(zones instanceof Uint32Array)) throw invalidArgument('zones', zones, 'a Uint32Array of zone ids');
+  const n = zones.length;
+  checkOut('joins', joins, n, 'zones.length');
+  checkOut('population', population, n, 'zones.length');
+  for (let i = 0; i < n; i++) {
+    const zone = zones[i]!;
+    if (zone >= maxZones) throw invalidArgument(`zones[${i}]`, zone, `a zone id below maxZones (${maxZones})`);
+    joins[i] = rows[zone * ZONE_STRIDE + Z_JOINS]!;
+    population[i] = rows[zone * ZONE_STRIDE + Z_POPULATION]!;
+  }
+}
