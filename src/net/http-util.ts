@@ -31,6 +31,8 @@ const STATUS_OF: Readonly<Record<string, string>> = Object.freeze({
   [ErrorCode.UwsFallback]: '500 Internal Server Error',
   [ErrorCode.ListenFailed]: '500 Internal Server Error',
   [ErrorCode.Internal]: '500 Internal Server Error',
+  // An outbound call (the scaling webhook) failed: never the answer to a request either.
+  [ErrorCode.ScaleWebhookFailed]: '502 Bad Gateway',
 });
 
 export function hasHttpStatus(code: string): boolean {

@@ -1,0 +1,132 @@
+/**
+ * Runs the hot-zone detector against the engine and applies its mitigation.
+ *
+ * Each step samples every zone's cumulative joins and population from the engine (one call,
+ * into arrays kept here and shared with the arrival forecaster), feeds the detector, and for
+ * each zone that turns hot asks the engine to pre-split it across servers with room (its new
+ * joins spread evenly over them), to hold seats in reserve for it, and to queue its joins with
+ * a position rather than overflow when nothing is left. The plan is sized for the population
+ * expected `planHorizonMs` ahead at the current join rate, and grown while the crowd keeps
+ * coming; it is lifted when the zone cools. Every start and end is an engine event.
+ */
+import type { EngineEvent } from '../engine/engine-events.ts';
+import type { ServerInfo } from '../engine/types.ts';
+import type { HotZoneChange, HotZoneDetector } from './hot-zone-detector.ts';
+
+export interface HotZonePlan {
+  /** Servers the zone's new joins are spread across. */
+  servers: number;
+  /** Seats held for the zone's joins. */
+  reserve: number;
+}
+
+/** What the monitor needs of the engine (the Engine interface provides it). */
+export interface ZoneEngine {
+  sampleZones(joins: Uint32Array, population: Uint32Array): void;
+  setHotZone(zone: number, plan: HotZonePlan | null): Promise<void>;
+  emitEvent(event: EngineEvent): void;
+  servers(): ServerInfo[];
+}
+
+export interface HotZoneMonitorOptions {
+  /** Size the plan for the population expected this far ahead at the current join rate (ms). */
+  planHorizonMs: number;
+  /** Reserve seats for this long of the zone's joins (ms). */
+  reserveMs: number;
+  /** Most servers one hot zone is pre-split across. */
+  maxServers: number;
+  /** Fill each pre-split server to at most this share of its seats when sizing. */
+  fill: number;
+}
+
+export interface ActiveHotZone {
+  zone: number;
+  since: number;
+  plan: HotZonePlan;
+  joinRate: number;
+  baseline: number;
+}
+
+export class HotZoneMonitor {
+  readonly joins: Uint32Array;
+  readonly population: Uint32Array;
+  private readonly active = new Map<number, ActiveHotZone>();
+  private sampledAt = Number.NaN;
+
+  constructor(
+    private readonly engine: ZoneEngine,
+    readonly detector: HotZoneDetector,
+    private readonly o: HotZoneMonitorOptions,
+  ) {
+    this.joins = new Uint32Array(detector.zones);
+    this.population = new Uint32Array(detector.zones);
+  }
+
+  /** Reads the engine's zone counters into `joins` and `population` (once per `now`). */
+  sample(now: number): void {
+    if (now === this.sampledAt) return;
+    this.engine.sampleZones(this.joins, this.population);
+    this.sampledAt = now;
+  }
+
+  /** Hot zones now, with their plans. */
+  hotZones(): ActiveHotZone[] {
+    return [...this.active.values()];
+  }
+
+  /** Samples (unless already done for `now`), detects, mitigates. Returns the changes. */
+  async step(now: number): Promise<HotZoneChange[]> {
+    this.sample(now);
+    const changes = [...this.detector.update(now, this.joins, this.population)];
+    const servers = this.engine.servers();
+    for (const c of changes) {
+      if (c.hot) {
+        const plan = this.plan(c.zone, c.joinRate, c.population, servers);
+        await this.engine.setHotZone(c.zone, plan);
+        this.active.set(c.zone, { zone: c.zone, since: now, plan, joinRate: c.joinRate, baseline: c.baseline });
+      } else {
+        this.active.delete(c.zone);
+        await this.engine.setHotZone(c.zone, null);
+      }
+      this.engine.emitEvent({ type: 'hot-zone', at: now, zone: c.zone, hot: c.hot, joinRate: c.joinRate, baseline: c.baseline });
+    }
+    // A crowd that keeps growing gets a bigger plan.
+    for (const h of this.active.values()) {
+      const { joinRate } = this.detector.rateOf(h.zone);
+      const plan = this.plan(h.zone, joinRate, this.population[h.zone]!, servers);
+      if (plan.servers > h.plan.servers || plan.reserve > h.plan.reserve * 1.5) {
+        const grown = { servers: Math.max(plan.servers, h.plan.servers), reserve: Math.max(plan.reserve, h.plan.reserve) };
+        await this.engine.setHotZone(h.zone, grown);
+        h.plan = grown;
+        h.joinRate = joinRate;
+      }
+    }
+    return changes;
+  }
+
+  /** Lifts every plan (shutting down, or the monitor is being turned off). */
+  async liftAll(now: number): Promise<void> {
+    for (const h of [...this.active.values()]) {
+      this.active.delete(h.zone);
+      await this.engine.setHotZone(h.zone, null);
+      const { joinRate, baseline } = this.detector.rateOf(h.zone);
+      this.engine.emitEvent({ type: 'hot-zone', at: now, zone: h.zone, hot: false, joinRate, baseline });
+    }
+  }
+
+  private plan(_zone: number, joinRate: number, population: number, servers: readonly ServerInfo[]): HotZonePlan {
+    let seats = 0;
+    let open = 0;
+    for (const s of servers) {
+      if (s.state !== 'active') continue;
+      seats += s.cap;
+      open++;
+    }
+    const perServer = open > 0 ? seats / open : 1;
+    const expected = population + joinRate * (this.o.planHorizonMs / 1000);
+    const want = Math.ceil(expected / Math.max(1, perServer * this.o.fill));
+    const count = Math.max(2, Math.min(want, this.o.maxServers, Math.max(1, open)));
+    const reserve = Math.ceil(joinRate * (this.o.reserveMs / 1000));
+    return { servers: count, reserve };
+  }
+}

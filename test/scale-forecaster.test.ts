@@ -1,0 +1,137 @@
+/**
+ * The Holt-Winters forecaster and the arrival forecaster built on it: on a synthetic seasonal
+ * series it recovers the season and forecasts a season ahead; the forecast error it exports
+ * is the error of forecasts made `horizon` buckets earlier; the population outlook follows
+ * arrivals in and sessions out.
+ */
+import { describe, expect, it } from 'vitest';
+import { ArrivalForecaster } from '../src/scale/arrival-forecaster.ts';
+import { ForecastError } from '../src/scale/forecast-error.ts';
+import { HoltWinters } from '../src/scale/holt-winters.ts';
+import { ErrorCode } from '../src/core/errors.ts';
+
+/** Deterministic noise in [-1, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+const M = 48; // buckets per season
+const season = (t: number): number => 40 * Math.sin((2 * Math.PI * t) / M) + 15 * Math.cos((4 * Math.PI * t) / M);
+
+describe('HoltWinters', () => {
+  it('is not ready before two seasons, and forecasts the mean seen meanwhile', () => {
+    const hw = new HoltWinters({ season: 4 });
+    for (const x of [1, 2, 3, 4, 5, 6, 7]) hw.observe(x);
+    expect(hw.ready).toBe(false);
+    expect(hw.forecast(1)).toBe(4);
+    hw.observe(8);
+    expect(hw.ready).toBe(true);
+  });
+
+  it('recovers the season of a noisy seasonal series with a trend', () => {
+    const noise = rng(7);
+    const hw = new HoltWinters({ season: M, alpha: 0.1, beta: 0.01, gamma: 0.2 });
+    const level = (t: number) => 200 + 0.05 * t;
+    const T = 8 * M;
+    for (let t = 0; t < T; t++) hw.observe(level(t) + season(t) + 5 * noise());
+    // The fitted season has the shape of the true one: each bucket within a few units.
+    let worst = 0;
+    for (let i = 0; i < M; i++) worst = Math.max(worst, Math.abs(hw.seasonalAt(i) - season(i)));
+    expect(worst).toBeLessThan(8);
+    // And a whole season ahead is forecast to within the noise and a little.
+    let sumErr = 0;
+    for (let h = 1; h <= M; h++) sumErr += Math.abs(hw.forecast(h) - (level(T - 1 + h) + season(T - 1 + h)));
+    expect(sumErr / M).toBeLessThan(6);
+    // The flat mean would be much worse: the season is what the forecast gets right.
+    let flatErr = 0;
+    for (let h = 1; h <= M; h++) flatErr += Math.abs(level(T) - (level(T - 1 + h) + season(T - 1 + h)));
+    expect(flatErr / M).toBeGreaterThan(20);
+  });
+
+  it('refuses bad parameters and observations with ZLB_ERR_INVALID_ARGUMENT', () => {
+    expect(() => new HoltWinters({ season: 1 })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidArgument, field: 'season' }));
+    expect(() => new HoltWinters({ season: 4, alpha: 1.5 })).toThrow(expect.objectContaining({ field: 'alpha' }));
+    expect(() => new HoltWinters({ season: 4 }).observe(Number.NaN)).toThrow(expect.objectContaining({ field: 'observation' }));
+  });
+});
+
+describe('ForecastError', () => {
+  it('scores each forecast against the actual value `horizon` buckets later', () => {
+    const e = new ForecastError(2, 1);
+    e.record(10, 12); // forecast for bucket 2: 12
+    e.record(10, 20); // forecast for bucket 3: 20
+    expect(e.snapshot().scored).toBe(0);
+    e.record(15, undefined); // bucket 2 actual 15 vs 12
+    expect(e.snapshot()).toMatchObject({ scored: 1, mae: 3, lastForecast: 12, lastActual: 15 });
+    e.record(20, undefined); // bucket 3: exact
+    expect(e.snapshot()).toMatchObject({ scored: 2, mae: 0, wape: 0 });
+  });
+});
+
+describe('ArrivalForecaster', () => {
+  const bucketMs = 1000;
+  /** Feeds `buckets` more buckets (state kept per forecaster: the engine's counters only grow). */
+  const fed = new WeakMap<ArrivalForecaster, { joins: Uint32Array; now: number; t: number }>();
+  function feed(f: ArrivalForecaster, buckets: number, arrivals: (t: number) => number, population: (t: number) => number): void {
+    let st = fed.get(f);
+    if (!st) {
+      st = { joins: new Uint32Array(4), now: 0, t: 0 };
+      fed.set(f, st);
+      f.sample(0, st.joins, population(0));
+    }
+    const joins = st.joins;
+    let now = st.now;
+    for (let t = st.t; t < st.t + buckets; t++) {
+      // Two samples per bucket, arrivals split between zones 1 and 2.
+      const a = Math.round(arrivals(t));
+      joins[1]! += Math.floor(a / 2);
+      now += bucketMs / 2;
+      f.sample(now, joins, population(t));
+      joins[2]! += a - Math.floor(a / 2);
+      now += bucketMs / 2;
+      f.sample(now, joins, population(t));
+    }
+    st.now = now;
+    st.t += buckets;
+  }
+
+  it('falls back (not ready) until two seasons are seen, then forecasts arrivals per bucket', () => {
+    const f = new ArrivalForecaster({ bucketMs, seasonMs: M * bucketMs, horizonMs: 3 * bucketMs, zoneMinArrivals: 1 });
+    const arrivals = (t: number) => 100 + season(t);
+    feed(f, 2 * M - 1, arrivals, () => 1000);
+    expect(f.ready).toBe(false);
+    feed(f, 6 * M, arrivals, () => 1000);
+    expect(f.ready).toBe(true);
+    const next = f.buckets;
+    for (const h of [1, 5, 20]) expect(Math.abs(f.arrivalsAhead(h) - arrivals(next - 1 + h))).toBeLessThan(6);
+    expect(f.forecastZones.sort()).toEqual([1, 2]);
+    const z1 = f.zoneArrivalsAhead(1, 1)!;
+    expect(Math.abs(z1 - arrivals(next) / 2)).toBeLessThan(6);
+    const err = f.forecastError();
+    expect(err.horizon).toBe(3);
+    expect(err.scored).toBeGreaterThan(M);
+    expect(err.wape).toBeLessThan(0.05);
+  });
+
+  it('estimates the mean session by Little\'s law and projects the population over the horizon', () => {
+    // 10 arrivals per second and 600 players: a mean stay of 60 s.
+    const f = new ArrivalForecaster({ bucketMs, seasonMs: 4 * bucketMs, horizonMs: 10 * bucketMs });
+    feed(f, 200, () => 10, () => 600);
+    expect(f.meanSessionMs).toBeGreaterThan(55_000);
+    expect(f.meanSessionMs).toBeLessThan(65_000);
+    // At equilibrium the population stays put; from an empty world it grows by about the arrivals.
+    const steady = f.outlook(600);
+    expect(Math.abs(steady.peak - 600)).toBeLessThan(15);
+    const empty = f.outlook(0);
+    expect(empty.arrivals).toBeCloseTo(100, -1);
+    expect(empty.peak).toBeGreaterThan(80);
+    expect(empty.peak).toBeLessThan(100);
+  });
+});
