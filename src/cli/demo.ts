@@ -5,6 +5,7 @@
  * seconds, and what happens when a server crashes. Runs until Ctrl-C, or --duration seconds.
  */
 import { GATEWAY_PATH, SERVER_PATH, startZonelb } from '../net/app.ts';
+import { observability } from '../obs/observability.ts';
 import { DemoFleet, demoServers } from './demo-fleet.ts';
 import { DemoGateway } from './demo-gateway.ts';
 import { createLogger } from './logger.ts';
@@ -60,7 +61,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const logger = createLogger(o.logLevel, 'zonelb-demo');
   const print = (line: string): void => console.log(`[${stamp()}] ${line}`);
 
-  const z = await startZonelb({ engine: o.engine, net: o.net, logger });
+  const z = await startZonelb({ engine: o.engine, net: o.net, logger, extensions: [observability()] });
   const http = z.server.url;
   const ws = z.server.wsUrl;
   const fleet = new DemoFleet(http, demoServers(serverCount, o.engine.limits.playersPerServer), print);
@@ -121,7 +122,12 @@ function banner(http: string, ws: string, shards: number, servers: number, first
 zonelb demo: the service (${shards} shard${shards === 1 ? '' : 's'}, embedded, no Redis), ${servers} synthetic game servers heartbeating
 over HTTP, and one gateway sending binary batches over WebSocket. Ctrl-C stops it.
 
-Open:
+Open the live dashboard:  ${http}/dashboard
+  (servers with players, CPU and memory against their limits; zones and how they split; hot zones;
+  crashes, drains, splits and scale decisions as they happen; throughput and latency)
+
+Also:
+  ${http}/metrics          Prometheus metrics (deploy/prometheus has alert rules, deploy/grafana a dashboard)
   ${http}/                 every route, one line each
   ${http}/v1/servers       servers: state, seats, learned admission limit, CPU/memory
   ${http}/v1/zones         zones by population; the hot zone 7 is split over several servers

@@ -3,6 +3,7 @@
  * WebSockets on one port, the engine's shards in worker threads. Runs until SIGINT/SIGTERM.
  */
 import { startZonelb } from '../net/app.ts';
+import { observability } from '../obs/observability.ts';
 import { GATEWAY_PATH, SERVER_PATH } from '../net/app.ts';
 import { createLogger } from './logger.ts';
 import { flagHelp, parseFlags, serviceOptions } from './service-options.ts';
@@ -32,9 +33,9 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const o = serviceOptions(values);
   const logger = createLogger(o.logLevel);
-  const z = await startZonelb({ engine: o.engine, net: o.net, logger });
+  const z = await startZonelb({ engine: o.engine, net: o.net, logger, extensions: [observability()] });
   logger.info(
-    { shards: o.engine.shards, limits: o.engine.limits, maxBatch: o.engine.maxBatch, url: z.server.url },
+    { shards: o.engine.shards, limits: o.engine.limits, maxBatch: o.engine.maxBatch, url: z.server.url, dashboard: `${z.server.url}/dashboard`, metrics: `${z.server.url}/metrics` },
     'zonelb serve ready',
   );
   const why = await untilStopped();

@@ -34,6 +34,11 @@ export class LatencyRecorder {
     return this.h.totalCount;
   }
 
+  /** The histogram itself, read-only, for exporters that window it (src/obs/latency-window.ts). */
+  get histogram(): Readonly<Histogram> {
+    return this.h;
+  }
+
   summary(): LatencySummary {
     const h = this.h;
     // Percentiles report the highest value equivalent to the bucket; never above the real max.

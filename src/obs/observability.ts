@@ -1,0 +1,121 @@
+/**
+ * Observability for a running zonelb, mounted on the service's own port: Prometheus metrics at
+ * GET /metrics, one JSON log line per control-plane event, and the live dashboard (a page at
+ * /dashboard fed over the /v1/dashboard WebSocket). It reads the engine and the front end and
+ * changes neither: `zonelb serve` and the demo pass it to startZonelb as an extension.
+ */
+import type { Route } from '../net/http-router.ts';
+import type { ExtensionFactory } from '../net/app.ts';
+import { EngineBase } from '../engine/engine-base.ts';
+import { DASHBOARD_PATH, DASHBOARD_SOCKET_PATH, assetRoutes, loadDashboardAssets } from './dashboard-assets.ts';
+import { DashboardSampler, type DashboardFrame } from './dashboard-sampler.ts';
+import { DashboardSocket } from './dashboard-socket.ts';
+import { logEngineEvents } from './event-log.ts';
+import { EventTracker } from './event-tracker.ts';
+import { LatencyWindow } from './latency-window.ts';
+import { createMetricsRegistry } from './metrics.ts';
+import { ZoneCensus } from './zone-census.ts';
+
+export { DASHBOARD_PATH, DASHBOARD_SOCKET_PATH };
+export const METRICS_PATH = '/metrics';
+
+export interface ObservabilityOptions {
+  /** Dashboard frame period (ms). */
+  frameMs?: number;
+  /** Zone census period (ms): how stale zone figures may be. */
+  censusMs?: number;
+  /** How long a dead or removed server stays on the dashboard (ms). */
+  departedKeepMs?: number;
+}
+
+/** Latency windows keep a copy of the cumulative histogram every 2 s for a minute. */
+const WINDOW_STEP_MS = 2000;
+const WINDOW_STEPS = 30;
+
+export function observability(o: ObservabilityOptions = {}): ExtensionFactory {
+  return (ctx) => {
+    const { engine, logger } = ctx;
+    const stopLogging = logEngineEvents(engine, logger);
+    const tracker = new EventTracker(engine, { departedKeepMs: o.departedKeepMs });
+    const census = new ZoneCensus(engine, { everyMs: o.censusMs });
+    const base = engine instanceof EngineBase ? engine : undefined;
+    const engineStats = base?.stats;
+    const decisionLatency = engineStats ? new LatencyWindow(engineStats.batchLatency, WINDOW_STEP_MS, WINDOW_STEPS) : undefined;
+    const gatewayLatency = new LatencyWindow(ctx.stats.batchLatency.histogram, WINDOW_STEP_MS, WINDOW_STEPS);
+    // The service runs its engine on the default clock, performance.now(): heartbeat times are on it.
+    const engineNow = (): number => performance.now();
+    const registry = createMetricsRegistry({
+      engine,
+      engineOptions: ctx.engineOptions,
+      engineStats,
+      lastFailover: () => base?.lastFailover,
+      net: ctx.stats,
+      tracker,
+      census,
+      decisionLatency,
+      gatewayLatency,
+      now: () => performance.now(),
+      engineNow,
+    });
+    const sampler = new DashboardSampler({
+      engine,
+      engineOptions: ctx.engineOptions,
+      engineStats,
+      net: ctx.stats,
+      tracker,
+      census,
+      decisionLatency,
+      gatewayLatency,
+      engineNow,
+      wallClock: Date.now,
+    });
+    let lastFrame: DashboardFrame | undefined;
+    const socket = new DashboardSocket(() => ({ t: 'hello', history: sampler.history(), feed: tracker.recent(), frame: lastFrame }));
+    const frame = (): void => {
+      try {
+        lastFrame = sampler.sample();
+        socket.broadcast(lastFrame);
+      } catch (e) {
+        logger.error({ err: e }, 'dashboard frame failed');
+      }
+    };
+    frame();
+    const timer = setInterval(frame, o.frameMs ?? 1000);
+    timer.unref();
+    const stopFeed = tracker.onFeed((item) => socket.broadcast({ t: 'event', item }));
+
+    const metricsRoute: Route = {
+      method: 'get',
+      path: METRICS_PATH,
+      summary: 'Prometheus metrics (text exposition format)',
+      raw: (res, _req, rc) => {
+        const state = { aborted: false };
+        res.onAborted(() => {
+          state.aborted = true;
+        });
+        registry.metrics().then(
+          (text) => {
+            if (state.aborted) return;
+            res.cork(() => {
+              res.writeStatus('200 OK').writeHeader('content-type', registry.contentType).end(text);
+            });
+          },
+          (e: unknown) => rc.fail(res, state, e),
+        );
+      },
+    };
+    return {
+      routes: [metricsRoute, ...assetRoutes(loadDashboardAssets())],
+      websockets: [{ path: DASHBOARD_SOCKET_PATH, summary: 'dashboard feed: JSON hello, then a frame every second and each control-plane event', behavior: socket.behavior(ctx.uws) as never }],
+      close: () => {
+        clearInterval(timer);
+        stopFeed();
+        stopLogging();
+        socket.closeAll();
+        sampler.close();
+        census.close();
+        tracker.close();
+      },
+    };
+  };
+}
