@@ -994,6 +994,9 @@ export class ShardCore {
     const servers = rows[zb + Z_HOT_SERVERS]!;
     const reserve = rows[zb + Z_HOT_RESERVE]!;
     let held = 0;
+    // Open entries on servers that take players: a drained or silent server still holding the
+    // zone's players stays open in Z_OPEN, but it is no longer one of the plan's servers.
+    let taking = 0;
     for (let e = rows[zb + Z_HEAD]!; e >= 0; ) {
       const b = e * ENT_STRIDE;
       const next = s.entries[b + E_NEXT]!;
@@ -1011,6 +1014,7 @@ export class ShardCore {
           pushZoneEvent(s, zone, ZoneChange.split, rows[zb + Z_OPEN]!);
         }
         held += s.entries[b + E_RESERVED]!;
+        taking++;
       }
       e = next;
     }
@@ -1019,7 +1023,7 @@ export class ShardCore {
       this.releaseReserved(e, n);
       held -= n;
     }
-    while (rows[zb + Z_OPEN]! < servers) {
+    for (; taking < servers; taking++) {
       const h = this.overflow(zone);
       if (h < 0) break;
       // The seat the overflow took starts the new server's share of the reserve, if one is due.
