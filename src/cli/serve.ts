@@ -5,6 +5,7 @@
 import { startZonelb } from '../net/app.ts';
 import { observability } from '../obs/observability.ts';
 import { GATEWAY_PATH, SERVER_PATH } from '../net/app.ts';
+import { AGONES_WEBHOOK_PATH, SCALE_STATUS_PATH, scaling } from '../scale/scale-extension.ts';
 import { createLogger } from './logger.ts';
 import { flagHelp, parseFlags, serviceOptions } from './service-options.ts';
 import { untilStopped } from './until-stopped.ts';
@@ -22,6 +23,8 @@ export function usage(): string {
     flagHelp(),
     '',
     'Example: zonelb serve --port 7700 --shards 2 --cpu-limit 0.75 --players-per-server 2000',
+    `         zonelb serve --autoscale predictive --scale-max 40 --boot-delay-ms 90000 --scale-webhook https://ops.example/scale`,
+    `  Scaling status: GET ${SCALE_STATUS_PATH}   Agones FleetAutoscaler webhook: POST ${AGONES_WEBHOOK_PATH}`,
   ].join('\n');
 }
 
@@ -33,9 +36,18 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const o = serviceOptions(values);
   const logger = createLogger(o.logLevel);
-  const z = await startZonelb({ engine: o.engine, net: o.net, logger, extensions: [observability()] });
+  const z = await startZonelb({ engine: o.engine, net: o.net, logger, extensions: [observability(), scaling(o.scale)] });
   logger.info(
-    { shards: o.engine.shards, limits: o.engine.limits, maxBatch: o.engine.maxBatch, url: z.server.url, dashboard: `${z.server.url}/dashboard`, metrics: `${z.server.url}/metrics` },
+    {
+      shards: o.engine.shards,
+      limits: o.engine.limits,
+      maxBatch: o.engine.maxBatch,
+      url: z.server.url,
+      dashboard: `${z.server.url}/dashboard`,
+      metrics: `${z.server.url}/metrics`,
+      autoscale: o.scale.mode,
+      scale: `${z.server.url}${SCALE_STATUS_PATH}`,
+    },
     'zonelb serve ready',
   );
   const why = await untilStopped();

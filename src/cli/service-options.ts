@@ -2,21 +2,22 @@
  * Command-line flags and the --config file, turned into validated engine and network options.
  *
  * Each flag names the option it sets; the config file holds the same options as JSON
- * (`{ "engine": {...}, "net": {...}, "logLevel": "info" }`), flags win over the file, and the
- * result is validated once by the engine's and the front end's own schemas. Errors name the
- * flag (and the config path) so a typo is found at once.
+ * (`{ "engine": {...}, "net": {...}, "scale": {...}, "logLevel": "info" }`), flags win over the
+ * file, and the result is validated once by the engine's, the front end's and the scaling
+ * schemas. Errors name the flag (and the config path) so a typo is found at once.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ErrorCode, ZonelbError } from '../core/errors.ts';
 import { resolveOptions, type EngineOptions } from '../core/options.ts';
 import { resolveNetOptions, type NetOptions } from '../net/net-options.ts';
+import { resolveScaleOptions, type ScaleOptions } from '../scale/scale-options.ts';
 
-type Kind = 'int' | 'number' | 'string';
+type Kind = 'int' | 'number' | 'string' | 'onoff';
 
 export interface OptionFlag {
   flag: string;
-  /** Where the value goes: "engine.<path>" or "net.<path>". */
+  /** Where the value goes: "engine.<path>", "net.<path>" or "scale.<path>". */
   to: string;
   kind: Kind;
   help: string;
@@ -43,6 +44,26 @@ export const SERVICE_FLAGS: readonly OptionFlag[] = [
   { flag: 'max-backpressure', to: 'net.gatewayBackpressureBytes', kind: 'int', help: 'unread reply bytes before a gateway is closed, code 4008 (default 8388608)' },
   { flag: 'max-in-flight', to: 'net.maxInFlightPerGateway', kind: 'int', help: 'batches one gateway may have awaiting answers (default 64)' },
   { flag: 'body-limit', to: 'net.httpBodyLimitBytes', kind: 'int', help: 'largest HTTP body in bytes (default 4194304)' },
+  { flag: 'autoscale', to: 'scale.mode', kind: 'string', help: 'off | reactive | predictive: the autoscaler (default off; predictive runs reactive until it has two seasons of history)' },
+  { flag: 'scale-target', to: 'scale.target', kind: 'number', help: 'utilisation (seats taken / seats) the autoscaler aims at (default 0.7)' },
+  { flag: 'scale-band', to: 'scale.band', kind: 'number', help: 'dead band around the target: out above target + band, in below target − band (default 0.1)' },
+  { flag: 'scale-min', to: 'scale.min', kind: 'number', help: 'least fleet capacity, in weight units (default 1)' },
+  { flag: 'scale-max', to: 'scale.max', kind: 'number', help: 'most fleet capacity, in weight units (default 100)' },
+  { flag: 'scale-server-weight', to: 'scale.serverWeight', kind: 'number', help: 'weight of one new server (and of one Agones replica) (default 1)' },
+  { flag: 'boot-delay-ms', to: 'scale.bootDelayMs', kind: 'number', help: 'from asking for a server to its first heartbeat; the forecast looks this far ahead (default 60000)' },
+  { flag: 'scale-interval-ms', to: 'scale.intervalMs', kind: 'number', help: 'how often the autoscaler decides (default 5000)' },
+  { flag: 'scale-out-cooldown-ms', to: 'scale.scaleOutCooldownMs', kind: 'number', help: 'no scale-out within this long of the last (default 15000)' },
+  { flag: 'scale-in-cooldown-ms', to: 'scale.scaleInCooldownMs', kind: 'number', help: 'no scale-in within this long of the last scale-out or scale-in (default 300000)' },
+  { flag: 'scale-provider', to: 'scale.provider', kind: 'string', help: 'webhook | agones: where decisions go (default webhook with --scale-webhook, else agones)' },
+  { flag: 'scale-webhook', to: 'scale.webhook', kind: 'string', help: 'http(s) URL the autoscaler POSTs its decisions to, with retries' },
+  { flag: 'hot-zones', to: 'scale.hotZones.enabled', kind: 'onoff', help: 'on | off: hot-zone detection and mitigation (default on)' },
+  { flag: 'hot-zone-sample-ms', to: 'scale.hotZones.sampleMs', kind: 'number', help: 'how often zones are sampled (default 1000)' },
+  { flag: 'hot-zone-baseline-ms', to: 'scale.hotZones.baselineMs', kind: 'number', help: 'time constant of each zone\'s baseline (default 120000)' },
+  { flag: 'hot-zone-cool-ms', to: 'scale.hotZones.coolMs', kind: 'number', help: 'calm time before a hot zone is un-flagged and its plan lifted (default 10000)' },
+  { flag: 'hot-zone-warmup-ms', to: 'scale.hotZones.warmupMs', kind: 'number', help: 'nothing is flagged this long after start, while baselines form (default 30000)' },
+  { flag: 'hot-zone-k', to: 'scale.hotZones.k', kind: 'number', help: 'standard deviations above its baseline that make a zone hot (default 4)' },
+  { flag: 'forecast-bucket-ms', to: 'scale.forecast.bucketMs', kind: 'number', help: 'arrivals are counted per bucket of this width (default 300000)' },
+  { flag: 'forecast-season-ms', to: 'scale.forecast.seasonMs', kind: 'number', help: 'the forecast\'s season (default 86400000: a day)' },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -51,6 +72,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface ServiceOptions {
   engine: EngineOptions;
   net: NetOptions;
+  scale: ScaleOptions;
   logLevel: LogLevel;
 }
 
@@ -85,22 +107,30 @@ export function parseFlags(
  * Engine and network options from parsed flags (over the --config file, over `base`), each
  * validated by its schema. Throws UsageError naming the flag or config path at fault.
  */
-export function serviceOptions(values: ParsedValues, base: { engine?: object; net?: object; logLevel?: string } = {}): ServiceOptions {
+export function serviceOptions(values: ParsedValues, base: { engine?: object; net?: object; scale?: object; logLevel?: string } = {}): ServiceOptions {
   const file = typeof values.config === 'string' ? readConfig(values.config) : {};
-  const engine: Record<string, unknown> = merge(base.engine ?? {}, file.engine ?? {});
-  const net: Record<string, unknown> = merge(base.net ?? {}, file.net ?? {});
+  const roots: Record<string, Record<string, unknown>> = {
+    engine: merge(base.engine ?? {}, file.engine ?? {}),
+    net: merge(base.net ?? {}, file.net ?? {}),
+    scale: merge(base.scale ?? {}, file.scale ?? {}),
+  };
   for (const f of SERVICE_FLAGS) {
     const raw = values[f.flag];
     if (typeof raw !== 'string') continue;
     const [root, ...path] = f.to.split('.');
-    setPath(root === 'engine' ? engine : net, path, convert(f, raw));
+    setPath(roots[root!]!, path, convert(f, raw));
   }
   const logLevel = (values['log-level'] ?? file.logLevel ?? base.logLevel ?? 'info') as string;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   }
   try {
-    return { engine: resolveOptions(engine), net: resolveNetOptions(net), logLevel: logLevel as LogLevel };
+    return {
+      engine: resolveOptions(roots.engine),
+      net: resolveNetOptions(roots.net),
+      scale: resolveScaleOptions(roots.scale),
+      logLevel: logLevel as LogLevel,
+    };
   } catch (e) {
     if (e instanceof ZonelbError && e.code === ErrorCode.InvalidOption) throw new UsageError(withFlag(e));
     throw e;
@@ -109,6 +139,11 @@ export function serviceOptions(values: ParsedValues, base: { engine?: object; ne
 
 function convert(f: OptionFlag, raw: string): unknown {
   if (f.kind === 'string') return raw;
+  if (f.kind === 'onoff') {
+    if (raw === 'on') return true;
+    if (raw === 'off') return false;
+    throw new UsageError(`--${f.flag}: expected on or off, got ${JSON.stringify(raw)}`);
+  }
   const n = raw.trim() === '' ? Number.NaN : Number(raw);
   if (!Number.isFinite(n)) throw new UsageError(`--${f.flag}: expected a number, got ${JSON.stringify(raw)}`);
   if (f.kind === 'int' && !Number.isInteger(n)) throw new UsageError(`--${f.flag}: expected an integer, got ${JSON.stringify(raw)}`);
@@ -118,7 +153,7 @@ function convert(f: OptionFlag, raw: string): unknown {
 /** "option limits.cpu: Too big..." → "... (--cpu-limit, or engine.limits.cpu in --config)". */
 function withFlag(e: ZonelbError): string {
   const field = e.field ?? '';
-  const to = field.startsWith('net.') ? field : `engine.${field}`;
+  const to = field.startsWith('net.') || field.startsWith('scale.') ? field : `engine.${field}`;
   const flag = SERVICE_FLAGS.find((f) => f.to === to);
   return `${e.message} (${flag ? `--${flag.flag}, or ` : ''}${to} in --config)`;
 }
@@ -126,6 +161,7 @@ function withFlag(e: ZonelbError): string {
 interface ConfigFile {
   engine?: Record<string, unknown>;
   net?: Record<string, unknown>;
+  scale?: Record<string, unknown>;
   logLevel?: string;
 }
 
@@ -143,15 +179,15 @@ function readConfig(path: string): ConfigFile {
     throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new UsageError(`--config ${path}: expected a JSON object like {"engine": {...}, "net": {...}, "logLevel": "info"}`);
+    throw new UsageError(`--config ${path}: expected a JSON object like {"engine": {...}, "net": {...}, "scale": {...}, "logLevel": "info"}`);
   }
   const obj = parsed as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (key !== 'engine' && key !== 'net' && key !== 'logLevel') {
-      throw new UsageError(`--config ${path}: unknown key "${key}"; expected "engine", "net" and "logLevel"`);
+    if (key !== 'engine' && key !== 'net' && key !== 'scale' && key !== 'logLevel') {
+      throw new UsageError(`--config ${path}: unknown key "${key}"; expected "engine", "net", "scale" and "logLevel"`);
     }
   }
-  for (const key of ['engine', 'net'] as const) {
+  for (const key of ['engine', 'net', 'scale'] as const) {
     const v = obj[key];
     if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
       throw new UsageError(`--config ${path}: "${key}" must be an object`);
@@ -187,8 +223,8 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 export function flagHelp(extra: readonly { flag: string; help: string }[] = []): string {
   const rows = [
     ...extra,
-    ...SERVICE_FLAGS.map((f) => ({ flag: `${f.flag} <${f.kind === 'string' ? 'value' : 'n'}>`, help: f.help })),
-    { flag: 'config <file.json>', help: 'options as JSON: {"engine": {...}, "net": {...}, "logLevel": "info"}; flags win' },
+    ...SERVICE_FLAGS.map((f) => ({ flag: `${f.flag} <${f.kind === 'onoff' ? 'on|off' : f.kind === 'string' ? 'value' : 'n'}>`, help: f.help })),
+    { flag: 'config <file.json>', help: 'options as JSON: {"engine": {...}, "net": {...}, "scale": {...}, "logLevel": "info"}; flags win' },
     { flag: 'log-level <level>', help: `${LOG_LEVELS.join(' | ')} (default info)` },
     { flag: 'help', help: 'this text' },
   ];

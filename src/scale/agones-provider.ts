@@ -1,10 +1,11 @@
 /**
  * The provider behind the Agones endpoint. Agones pulls: every sync period its FleetAutoscaler
- * POSTs a review to POST /v1/autoscale/agones and reads the replica count back, so scaling out
- * is remembering the capacity wanted (the endpoint answers it), and counting it as pending until
- * the new game servers register or the boot delay plus one Agones sync has passed. Releasing a
- * drained server needs no call: the replica count the endpoint answers already dropped, and
- * Agones deletes Ready (empty) game servers first, never Allocated ones.
+ * POSTs a review to POST /v1/autoscale/agones and reads the replica count back (the
+ * autoscaler's latest decision, see agones-webhook.ts), so scaling out is counting the capacity
+ * asked for as pending until the new game servers register or the boot delay plus one Agones
+ * sync has passed. Releasing a drained server needs no call: once it is removed the count the
+ * endpoint answers drops by its weight, and Agones deletes a Ready (empty) game server, never an
+ * Allocated one.
  */
 import { PendingRequests, type FleetView, type ScaleOutRequest, type ScaleProvider } from './provider.ts';
 

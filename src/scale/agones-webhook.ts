@@ -5,13 +5,16 @@
  * `response` filled in: the request's uid, `scale` (false: leave the fleet as it is) and the
  * target `replicas`. Field names and casing are Agones' (autoscaling.agones.dev/v1).
  *
- * The target is the autoscaler's desired capacity in replicas (capacity units over the
- * weight of one replica), never below the replicas Agones will not delete anyway (allocated
- * and reserved ones). Agones only deletes Ready game servers on scale-down, so a server that
- * still has players (Allocated) is never taken away by a lower count.
+ * The target is the capacity the autoscaler wants plus what it is still draining (a drained
+ * server is released only once it holds nobody: until then it stays a replica), in replicas
+ * (capacity units over the weight of one replica), never below the replicas Agones will not
+ * delete anyway (allocated and reserved ones). Agones only deletes Ready game servers on
+ * scale-down, so a game server that marks itself Allocated while it hosts players is never
+ * taken away by a lower count.
  */
 import { z } from 'zod';
 import { ErrorCode, ZonelbError } from '../core/errors.ts';
+import type { AutoscaleStatus } from './autoscaler.ts';
 
 const count = z.number().int().min(0);
 
@@ -56,6 +59,11 @@ export interface AgonesAnswerOptions {
   /** Bounds on the replica count. */
   minReplicas: number;
   maxReplicas: number;
+}
+
+/** Capacity (weight units) the fleet should have now: wanted, plus still draining. Undefined before a decision. */
+export function agonesTargetUnits(status: AutoscaleStatus | undefined): number | undefined {
+  return status === undefined ? undefined : status.desired + status.draining;
 }
 
 /** Parses a FleetAutoscaleReview (ZLB_ERR_BAD_REQUEST naming the field when it is not one). */

@@ -93,7 +93,9 @@ export class Autoscaler {
       players += s.players;
       if (s.state === 'active' || s.state === 'suspect') {
         active += s.weight;
-        seats += s.cap;
+        // The admission limit, not the player cap: a server its CPU or memory stops short of
+        // its cap offers only what it can take, and new servers will likely do the same.
+        seats += Math.min(s.limit, s.cap);
       }
     }
     const queued = this.engine.queued();
@@ -106,7 +108,7 @@ export class Autoscaler {
       if (v.direction === 'out' && v.desired > active + pending) {
         await this.provider.scaleOut({ at: now, add: v.desired - active - pending, desired: v.desired, actual: active, mode: v.mode, reason: v.reason });
       } else if (v.direction === 'in' && v.desired < active) {
-        for (const s of pickScaleIn(servers, active - v.desired)) await this.lifecycle.drain(s.id, s.weight, now);
+        await this.lifecycle.drainAll(pickScaleIn(servers, active - v.desired), now);
       }
       await this.lifecycle.step(now);
       this.lastError = undefined;

@@ -46,14 +46,35 @@ export class DrainLifecycle {
 
   /** Starts draining `id`, moving its players where there is room. */
   async drain(id: string, weight: number, now: number): Promise<{ players: number; moved: number }> {
-    this.draining.set(id, { id, since: now, lastMove: now, weight });
-    try {
-      const r = await this.engine.drainServer(id, { move: true });
-      return { players: r.players.length, moved: r.moved };
-    } catch (e) {
-      this.draining.delete(id);
-      throw e;
+    const [r] = await this.drainAll([{ id, weight }], now);
+    return r!;
+  }
+
+  /**
+   * Starts draining several servers at once: all of them stop taking players first, then their
+   * players are moved, so that nobody is moved onto a server that is about to be drained too
+   * (and moved a second time).
+   */
+  async drainAll(servers: readonly { id: string; weight: number }[], now: number): Promise<{ players: number; moved: number }[]> {
+    let failure: unknown;
+    const ok: { id: string; weight: number }[] = [];
+    for (const s of servers) {
+      try {
+        await this.engine.drainServer(s.id);
+        this.draining.set(s.id, { id: s.id, since: now, lastMove: now, weight: s.weight });
+        ok.push(s);
+      } catch (e) {
+        // Gone meanwhile (dead, removed): nothing to drain; the others go on.
+        failure ??= e;
+      }
     }
+    const out: { players: number; moved: number }[] = [];
+    for (const s of ok) {
+      const r = await this.engine.drainServer(s.id, { move: true });
+      out.push({ players: r.players.length, moved: r.moved });
+    }
+    if (failure !== undefined) throw failure;
+    return out;
   }
 
   /** Removes the drained servers that are empty; retries moving players off the others. Returns the removed ids. */

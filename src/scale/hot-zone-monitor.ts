@@ -37,6 +37,8 @@ export interface HotZoneMonitorOptions {
   maxServers: number;
   /** Fill each pre-split server to at most this share of its seats when sizing. */
   fill: number;
+  /** Told when the engine refuses a plan (the other zones are still handled). */
+  onError?: (error: unknown, zone: number) => void;
 }
 
 export interface ActiveHotZone {
@@ -80,46 +82,57 @@ export class HotZoneMonitor {
     const changes = [...this.detector.update(now, this.joins, this.population)];
     const servers = this.engine.servers();
     for (const c of changes) {
+      // The event goes out whatever the engine says: the zone is hot (or cool) either way.
+      this.engine.emitEvent({ type: 'hot-zone', at: now, zone: c.zone, hot: c.hot, joinRate: c.joinRate, baseline: c.baseline });
       if (c.hot) {
-        const plan = this.plan(c.zone, c.joinRate, c.population, servers);
-        await this.engine.setHotZone(c.zone, plan);
+        const plan = this.plan(c.joinRate, c.population, servers);
         this.active.set(c.zone, { zone: c.zone, since: now, plan, joinRate: c.joinRate, baseline: c.baseline });
+        await this.apply(c.zone, plan);
       } else {
         this.active.delete(c.zone);
-        await this.engine.setHotZone(c.zone, null);
+        await this.apply(c.zone, null);
       }
-      this.engine.emitEvent({ type: 'hot-zone', at: now, zone: c.zone, hot: c.hot, joinRate: c.joinRate, baseline: c.baseline });
     }
     // A crowd that keeps growing gets a bigger plan.
     for (const h of this.active.values()) {
       const { joinRate } = this.detector.rateOf(h.zone);
-      const plan = this.plan(h.zone, joinRate, this.population[h.zone]!, servers);
+      const plan = this.plan(joinRate, this.population[h.zone]!, servers);
       if (plan.servers > h.plan.servers || plan.reserve > h.plan.reserve * 1.5) {
         const grown = { servers: Math.max(plan.servers, h.plan.servers), reserve: Math.max(plan.reserve, h.plan.reserve) };
-        await this.engine.setHotZone(h.zone, grown);
         h.plan = grown;
         h.joinRate = joinRate;
+        await this.apply(h.zone, grown);
       }
     }
     return changes;
+  }
+
+  /** One plan to the engine; a refusal is reported and does not stop the other zones. */
+  private async apply(zone: number, plan: HotZonePlan | null): Promise<void> {
+    try {
+      await this.engine.setHotZone(zone, plan);
+    } catch (e) {
+      if (!this.o.onError) throw e;
+      this.o.onError(e, zone);
+    }
   }
 
   /** Lifts every plan (shutting down, or the monitor is being turned off). */
   async liftAll(now: number): Promise<void> {
     for (const h of [...this.active.values()]) {
       this.active.delete(h.zone);
-      await this.engine.setHotZone(h.zone, null);
       const { joinRate, baseline } = this.detector.rateOf(h.zone);
       this.engine.emitEvent({ type: 'hot-zone', at: now, zone: h.zone, hot: false, joinRate, baseline });
+      await this.apply(h.zone, null);
     }
   }
 
-  private plan(_zone: number, joinRate: number, population: number, servers: readonly ServerInfo[]): HotZonePlan {
+  private plan(joinRate: number, population: number, servers: readonly ServerInfo[]): HotZonePlan {
     let seats = 0;
     let open = 0;
     for (const s of servers) {
       if (s.state !== 'active') continue;
-      seats += s.cap;
+      seats += Math.min(s.limit, s.cap);
       open++;
     }
     const perServer = open > 0 ? seats / open : 1;

@@ -15,6 +15,7 @@ import { PredictivePolicy, ReactivePolicy, type ScalePolicy } from './predictive
 import type { ScaleProvider } from './provider.ts';
 import { ReactiveScaler } from './reactive-scaler.ts';
 import type { ScaleOptions } from './scale-options.ts';
+import type { ForecastErrorSnapshot } from './forecast-error.ts';
 import { WebhookProvider } from './webhook-provider.ts';
 
 export interface ScaleControllerDeps {
@@ -31,6 +32,23 @@ export interface ScaleControllerStatus {
   hotZones: ActiveHotZone[];
   /** Why zone sampling is off, when it is. */
   zoneSampling: 'on' | 'unsupported by this engine' | 'off';
+  /** The arrival forecast (predictive mode only). */
+  forecast?: ForecastStatus;
+}
+
+export interface ForecastStatus {
+  /** Two seasons of history seen: the predictive policy acts on the forecast. */
+  ready: boolean;
+  /** Buckets of history seen, and needed before the forecast is used. */
+  buckets: number;
+  bucketsNeeded: number;
+  bucketMs: number;
+  /** Arrivals expected over the next bucket, for the world and for each zone with a model of its own. */
+  nextBucketArrivals: number;
+  zones: { zone: number; nextBucketArrivals: number | undefined }[];
+  /** Mean session length (ms) by Little's law; null before any arrival. */
+  meanSessionMs: number | null;
+  error: ForecastErrorSnapshot;
 }
 
 /** Whether the engine offers zone sampling and hot-zone plans. */
@@ -48,10 +66,12 @@ export class ScaleController {
   private lastSample = -Infinity;
   private lastDecision = -Infinity;
   private stepping: Promise<void> | undefined;
+  private readonly onError: ((error: unknown) => void) | undefined;
 
   constructor(d: ScaleControllerDeps) {
     const o = d.options;
     this.options = o;
+    this.onError = d.onError;
     const zoneEngine = supportsZones(d.engine) ? d.engine : undefined;
     this.zones = zoneEngine !== undefined;
     const maxZones = d.engineOptions.maxZones;
@@ -68,7 +88,13 @@ export class ScaleController {
         coolMs: h.coolMs,
         warmupMs: h.warmupMs,
       });
-      this.monitor = new HotZoneMonitor(zoneEngine, detector, { planHorizonMs: h.planHorizonMs, reserveMs: h.reserveMs, maxServers: h.maxServers, fill: h.fill });
+      this.monitor = new HotZoneMonitor(zoneEngine, detector, {
+        planHorizonMs: h.planHorizonMs,
+        reserveMs: h.reserveMs,
+        maxServers: h.maxServers,
+        fill: h.fill,
+        onError: d.onError,
+      });
     }
     if (o.mode === 'off') return;
     const reactive = new ReactiveScaler({
@@ -113,7 +139,15 @@ export class ScaleController {
     if (m && now - this.lastSample >= this.options.hotZones.sampleMs) {
       this.lastSample = now;
       m.sample(now);
-      if (this.options.hotZones.enabled) await m.step(now);
+      if (this.options.hotZones.enabled) {
+        // A failing hot-zone step must not stop the forecast and the autoscaler.
+        try {
+          await m.step(now);
+        } catch (e) {
+          if (!this.onError) throw e;
+          this.onError(e);
+        }
+      }
       if (this.forecaster) {
         let population = 0;
         for (let z = 0; z < m.population.length; z++) population += m.population[z]!;
@@ -131,6 +165,7 @@ export class ScaleController {
       autoscale: this.autoscaler ? this.autoscaler.status() : { mode: 'off' },
       hotZones: this.monitor?.hotZones() ?? [],
       zoneSampling: !this.zones ? 'unsupported by this engine' : this.options.hotZones.enabled || this.forecaster ? 'on' : 'off',
+      ...(this.forecaster ? { forecast: forecastStatus(this.forecaster) } : {}),
     };
   }
 
@@ -155,4 +190,18 @@ function makeProvider(o: ScaleOptions): ScaleProvider {
   }
   // Agones syncs every 30 s by default: a request waits up to one sync before Agones sees it.
   return new AgonesProvider(expire + 30_000);
+}
+
+function forecastStatus(f: ArrivalForecaster): ForecastStatus {
+  const session = f.meanSessionMs;
+  return {
+    ready: f.ready,
+    buckets: f.buckets,
+    bucketsNeeded: 2 * f.season,
+    bucketMs: f.bucketMs,
+    nextBucketArrivals: f.arrivalsAhead(1),
+    zones: f.forecastZones.sort((a, b) => a - b).map((zone) => ({ zone, nextBucketArrivals: f.zoneArrivalsAhead(zone, 1) })),
+    meanSessionMs: Number.isFinite(session) ? session : null,
+    error: f.forecastError(),
+  };
 }

@@ -49,8 +49,11 @@ export const scaleSchema = z
   .object({
     /** off: no autoscaler (hot zones still run when enabled); reactive; predictive (falls back to reactive). */
     mode: z.enum(['off', 'reactive', 'predictive']).default('off'),
-    /** Where decisions go: a webhook URL (POST), or "agones" (answered at POST /v1/autoscale/agones). */
-    provider: z.enum(['webhook', 'agones']).default('agones'),
+    /**
+     * Where decisions go: "webhook" (POSTed to `webhook`), or "agones" (answered to Agones'
+     * FleetAutoscaler at POST /v1/autoscale/agones). Default: webhook when a URL is given, else agones.
+     */
+    provider: z.enum(['webhook', 'agones']).optional(),
     webhook: z.url({ protocol: /^https?$/ }).optional(),
     webhookAttempts: z.number().int().min(1).max(20).default(5),
     webhookBackoffMs: ms.default(200),
@@ -79,14 +82,18 @@ export const scaleSchema = z
   .superRefine((o, ctx) => {
     if (o.max < o.min) ctx.addIssue({ code: 'custom', path: ['max'], message: `must be at least min (${o.min})` });
     if (o.band >= o.target) ctx.addIssue({ code: 'custom', path: ['band'], message: `must be below target (${o.target})` });
-    if (o.mode !== 'off' && o.provider === 'webhook' && o.webhook === undefined) {
+    if (o.provider === 'webhook' && o.webhook === undefined) {
       ctx.addIssue({ code: 'custom', path: ['webhook'], message: 'provider "webhook" needs a URL (--scale-webhook)' });
+    }
+    if (o.provider === 'agones' && o.webhook !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['provider'], message: 'is "agones", but a webhook URL is set too: choose one' });
     }
     if (o.forecast.seasonMs < 2 * o.forecast.bucketMs) {
       ctx.addIssue({ code: 'custom', path: ['forecast', 'seasonMs'], message: `must hold at least two buckets (bucketMs ${o.forecast.bucketMs})` });
     }
     if (o.hotZones.exitK > o.hotZones.k) ctx.addIssue({ code: 'custom', path: ['hotZones', 'exitK'], message: `must be at most k (${o.hotZones.k})` });
-  });
+  })
+  .transform((o) => ({ ...o, provider: o.provider ?? (o.webhook !== undefined ? ('webhook' as const) : ('agones' as const)) }));
 
 export type ScaleOptionsInput = z.input<typeof scaleSchema>;
 export type ScaleOptions = Readonly<z.output<typeof scaleSchema>>;
