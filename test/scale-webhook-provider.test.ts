@@ -132,6 +132,18 @@ describe('WebhookProvider', () => {
     expect(p.pending(3000, { units: 6, ids: new Set() })).toBe(0);
   });
 
+  it('counts new servers by id: one drained and removed while others boot does not hide them', async () => {
+    const r = await receiver([200]);
+    server = r.server;
+    const { p } = provider(r.url, 1);
+    const fleet = (ids: string[]) => ({ units: ids.length, ids: new Set(ids), weights: new Map(ids.map((id) => [id, 1])) });
+    p.pending(0, fleet(['a', 'b', 'c', 'd']));
+    await p.scaleOut(REQ); // 2 more
+    // d was drained and removed, e registered: one of the two has arrived, whatever the total says.
+    expect(p.pending(1000, fleet(['a', 'b', 'c', 'e']))).toBe(1);
+    expect(p.pending(2000, fleet(['a', 'b', 'e', 'f']))).toBe(0);
+  });
+
   it('refuses a URL that is not http(s)', () => {
     expect(() => new WebhookProvider({ url: 'ftp://example/scale', pendingExpireMs: 1 })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidArgument }));
   });

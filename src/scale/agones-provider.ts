@@ -12,7 +12,7 @@ import { PendingRequests, type FleetView, type ScaleOutRequest, type ScaleProvid
 export class AgonesProvider implements ScaleProvider {
   readonly name = 'agones';
   private readonly requests: PendingRequests;
-  private lastUnits = 0;
+  private lastFleet: FleetView = { units: 0, ids: new Set() };
   private wanted: number | undefined;
 
   constructor(pendingExpireMs: number) {
@@ -20,8 +20,8 @@ export class AgonesProvider implements ScaleProvider {
   }
 
   pending(now: number, fleet: FleetView): number {
-    this.lastUnits = fleet.units;
-    return this.requests.pending(now, fleet.units);
+    this.lastFleet = fleet;
+    return this.requests.pending(now, fleet);
   }
 
   desired(): number | undefined {
@@ -30,7 +30,7 @@ export class AgonesProvider implements ScaleProvider {
 
   scaleOut(req: ScaleOutRequest): Promise<void> {
     this.wanted = req.desired;
-    this.requests.add(req.at, req.add, this.lastUnits);
+    this.requests.add(req.at, req.add, this.lastFleet);
     return Promise.resolve();
   }
 

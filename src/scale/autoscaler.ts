@@ -86,9 +86,11 @@ export class Autoscaler {
     let players = 0;
     let registered = 0;
     const ids = new Set<string>();
+    const weights = new Map<string, number>();
     for (const s of servers) {
       if (s.state === 'dead' || s.state === 'free') continue;
       ids.add(s.id);
+      weights.set(s.id, s.weight);
       registered += s.weight;
       players += s.players;
       if (s.state === 'active' || s.state === 'suspect') {
@@ -101,7 +103,7 @@ export class Autoscaler {
     const queued = this.engine.queued();
     const demand = players + queued;
     const seatsPerUnit = active > 0 ? seats / active : this.o.seatsPerUnit;
-    const pending = this.provider.pending(now, { units: registered, ids });
+    const pending = this.provider.pending(now, { units: registered, ids, weights });
     const v = this.o.policy.decide({ now, demand, active, pending, seatsPerUnit }, players);
 
     try {

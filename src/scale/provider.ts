@@ -22,6 +22,8 @@ export interface FleetView {
   /** Capacity registered (weight units). */
   units: number;
   ids: ReadonlySet<string>;
+  /** Weight of each registered server (the autoscaler always passes it). */
+  weights?: ReadonlyMap<string, number>;
 }
 
 export interface ScaleProvider {
@@ -38,34 +40,53 @@ export interface ScaleProvider {
 /**
  * Pending capacity for providers that cannot see servers boot: each request is counted until
  * that much new capacity has registered or `expireMs` has passed (a request that never shows
- * up must not block scaling out for ever).
+ * up must not block scaling out for ever). New capacity is the weight of servers that were not
+ * registered when the first outstanding request was made, so servers drained and removed
+ * meanwhile (a scale-in while others boot) do not hide the ones that arrived.
  */
 export class PendingRequests {
   private readonly requests: { at: number; units: number }[] = [];
   private baseline: number | undefined;
+  private known: ReadonlySet<string> | undefined;
 
   constructor(private readonly expireMs: number) {}
 
-  add(at: number, units: number, registeredUnits: number): void {
-    if (this.requests.length === 0) this.baseline = registeredUnits;
+  /** `fleet`: what is registered when the request is made (a number: its capacity only). */
+  add(at: number, units: number, fleet: FleetView | number): void {
+    if (this.requests.length === 0) {
+      this.baseline = typeof fleet === 'number' ? fleet : fleet.units;
+      this.known = typeof fleet === 'number' || fleet.weights === undefined ? undefined : new Set(fleet.ids);
+    }
     this.requests.push({ at, units });
   }
 
-  /** `registeredUnits`: capacity registered now. */
-  pending(now: number, registeredUnits: number): number {
+  /** `fleet`: what is registered now (a number: its capacity only). */
+  pending(now: number, fleet: FleetView | number): number {
     while (this.requests.length > 0 && now - this.requests[0]!.at >= this.expireMs) this.requests.shift();
     if (this.requests.length === 0) {
       this.baseline = undefined;
+      this.known = undefined;
       return 0;
     }
     let asked = 0;
     for (const r of this.requests) asked += r.units;
-    const arrived = Math.max(0, registeredUnits - (this.baseline ?? registeredUnits));
+    const arrived = this.arrived(fleet);
     if (arrived >= asked) {
       this.requests.length = 0;
       this.baseline = undefined;
+      this.known = undefined;
       return 0;
     }
     return asked - arrived;
+  }
+
+  private arrived(fleet: FleetView | number): number {
+    if (typeof fleet !== 'number' && fleet.weights !== undefined && this.known !== undefined) {
+      let units = 0;
+      for (const [id, w] of fleet.weights) if (!this.known.has(id)) units += w;
+      return units;
+    }
+    const units = typeof fleet === 'number' ? fleet : fleet.units;
+    return Math.max(0, units - (this.baseline ?? units));
   }
 }

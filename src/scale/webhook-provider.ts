@@ -42,7 +42,7 @@ export class WebhookProvider implements ScaleProvider {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly requests: PendingRequests;
-  private lastUnits = 0;
+  private lastFleet: FleetView = { units: 0, ids: new Set() };
   private wanted: number | undefined;
   /** Attempts made by the last call (for status and tests). */
   lastAttempts = 0;
@@ -62,8 +62,8 @@ export class WebhookProvider implements ScaleProvider {
   }
 
   pending(now: number, fleet: FleetView): number {
-    this.lastUnits = fleet.units;
-    return this.requests.pending(now, fleet.units);
+    this.lastFleet = fleet;
+    return this.requests.pending(now, fleet);
   }
 
   desired(): number | undefined {
@@ -73,7 +73,7 @@ export class WebhookProvider implements ScaleProvider {
   async scaleOut(req: ScaleOutRequest): Promise<void> {
     this.wanted = req.desired;
     await this.post({ type: 'scale-out', at: req.at, desired: req.desired, actual: req.actual, add: req.add, mode: req.mode, reason: req.reason });
-    this.requests.add(req.at, req.add, this.lastUnits);
+    this.requests.add(req.at, req.add, this.lastFleet);
   }
 
   async release(serverId: string, at: number): Promise<void> {
