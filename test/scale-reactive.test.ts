@@ -50,6 +50,18 @@ describe('ReactiveScaler', () => {
     expect(r.log.filter((l) => l.direction === 'in')).toHaveLength(0);
   });
 
+  it('answers a noisy step with one scale-out and no flapping back and forth afterwards', () => {
+    const s = new ReactiveScaler(OPTS);
+    // 300 players, then 1400 ± 5 % (deterministic wobble) from t = 60 s.
+    const wobble = (t: number) => 0.05 * Math.sin(t / 3_000) * Math.cos(t / 11_000);
+    const r = run(s, (t) => (t < 60_000 ? 300 : Math.round(1400 * (1 + wobble(t)))), { bootMs: 90_000, start: 5, until: 1_800_000, stepMs: 5_000 });
+    const changes = r.log.filter((l) => l.direction !== 'hold');
+    expect(changes.map((l) => l.direction)).toEqual(['out']);
+    // Exactly what the step's level needs at the target, not what a noise peak would.
+    expect(changes[0]!.desired).toBeLessThanOrEqual(Math.ceil((1400 * 1.05) / (0.7 * SEATS)));
+    expect(r.active).toBe(changes[0]!.desired);
+  });
+
   it('holds under noise that stays inside its band', () => {
     const s = new ReactiveScaler(OPTS);
     // 10 servers at 70 % ± 8 %: inside the ±10 % band.

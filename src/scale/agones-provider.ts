@@ -24,6 +24,7 @@ export class AgonesProvider implements ScaleProvider {
     return this.requests.pending(now, fleet);
   }
 
+  /** The total capacity the last scale-out asked for (the endpoint answers the autoscaler's current target instead: see agonesTargetUnits). */
   desired(): number | undefined {
     return this.wanted;
   }
