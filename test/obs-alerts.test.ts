@@ -1,6 +1,6 @@
 /**
  * deploy/prometheus/alerts.yml: `promtool check rules` accepts it, `promtool test rules` runs
- * its unit tests (alerts.test.yml) green, every rule has a case where it fires and one where
+ * its unit tests (alerts.test.yml) green, the example prometheus.yml loads it, every rule has a case where it fires and one where
  * it must not, and every metric a rule reads is one a running zonelb exports.
  */
 import { readFileSync } from 'node:fs';
@@ -40,6 +40,10 @@ describe('alert rules', () => {
     const unit = runPromtool(bin, ['test', 'rules', TESTS]);
     expect(unit.out).toContain('SUCCESS');
     expect(unit.status).toBe(0);
+    // The example configuration that scrapes zonelb and loads these rules.
+    const config = runPromtool(bin, ['check', 'config', `${DIR}prometheus.yml`]);
+    expect(config.out).toContain(`SUCCESS: ${rules.length} rules found`);
+    expect(config.status).toBe(0);
   });
 
   it('cover what issue 6 asks for, each with a severity, a summary and a description', () => {
