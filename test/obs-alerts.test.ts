@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PROMTOOL_MISSING, isExported, metricsIn, promtool, runPromtool, scrape, startObserved, type ObservedServer } from './fixtures/obs-harness.ts';
+import { isExported, metricsIn, promtoolOrSkip, runPromtool, scrape, startObserved, type ObservedServer } from './fixtures/obs-harness.ts';
 
 const DIR = fileURLToPath(new URL('../deploy/prometheus/', import.meta.url));
 const RULES = `${DIR}alerts.yml`;
@@ -28,12 +28,8 @@ const tests: RuleTest[] = (parse(readFileSync(TESTS, 'utf8')) as { tests: RuleTe
 
 describe('alert rules', () => {
   it('pass promtool check rules and promtool test rules', (ctx) => {
-    const bin = promtool();
-    if (!bin) {
-      console.warn(`SKIPPED: ${PROMTOOL_MISSING}`);
-      ctx.skip();
-      return;
-    }
+    const bin = promtoolOrSkip(ctx);
+    if (!bin) return;
     const check = runPromtool(bin, ['check', 'rules', RULES]);
     expect(check.out).toContain(`SUCCESS: ${rules.length} rules found`);
     expect(check.status).toBe(0);

@@ -36,7 +36,7 @@ function submitJoins(running: ObservedServer, first: number, count: number, zone
     players[i] = first + i;
     zones[i] = zoneOf(i);
   }
-  const sink = { status: new Uint8Array(count), server: new Int32Array(count), position: new Uint32Array(count), done: () => undefined };
+  const sink = { status: new Uint8Array(count), server: new Int32Array(count), position: new Uint32Array(count), done: (): void => undefined };
   return new Promise((resolve) => {
     sink.done = resolve;
     running.engine.submit({ ops, players, zones }, 0, count, sink);
@@ -104,7 +104,9 @@ describe('control-plane log', () => {
       const warn = e.type === 'server-suspect' || e.type === 'server-dead' || (e.type === 'hot-zone' && e.hot);
       expect(l.level, e.type).toBe(warn ? WARN : INFO);
       // The event's own fields, flat on the line.
-      const { type: _type, at: _at, ...fields } = e;
+      const fields: Record<string, unknown> = { ...e };
+      delete fields.type;
+      delete fields.at;
       expect(l).toMatchObject(fields);
     }
     const dead = eventLines.find((l) => l.event === 'server-dead')!;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { PROMTOOL_MISSING, isExported, metricsIn, promtool, runPromtool, scrape, startObserved, type ObservedServer } from './fixtures/obs-harness.ts';
+import { isExported, metricsIn, promtoolOrSkip, runPromtool, scrape, startObserved, type ObservedServer } from './fixtures/obs-harness.ts';
 
 interface Target {
   expr: string;
@@ -108,12 +108,8 @@ describe('Grafana dashboard', () => {
   });
 
   it('has queries that parse as PromQL (promtool)', (ctx) => {
-    const bin = promtool();
-    if (!bin) {
-      console.warn(`SKIPPED: ${PROMTOOL_MISSING}`);
-      ctx.skip();
-      return;
-    }
+    const bin = promtoolOrSkip(ctx);
+    if (!bin) return;
     // Each query as a recording rule: `promtool check rules` parses every expression.
     const rules = queries.map((q, i) => ({ record: `grafana:query_${i}`, expr: concrete(q.expr) }));
     const dir = mkdtempSync(join(tmpdir(), 'zonelb-grafana-'));

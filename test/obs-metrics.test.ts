@@ -7,12 +7,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Reason, Status } from '../src/core/codes.ts';
 import { ErrorCode } from '../src/core/errors.ts';
-import { EngineBase } from '../src/engine/engine-base.ts';
+import type { EngineBase } from '../src/engine/engine-base.ts';
 import type { Engine, Placement } from '../src/engine/types.ts';
 import { observability } from '../src/obs/observability.ts';
 import { ScaleController } from '../src/scale/scale-controller.ts';
 import { resolveScaleOptions } from '../src/scale/scale-options.ts';
-import { PROMTOOL_MISSING, promtool, runPromtool, scrape, startObserved, until, type ObservedServer } from './fixtures/obs-harness.ts';
+import { promtoolOrSkip, runPromtool, scrape, startObserved, until, type ObservedServer } from './fixtures/obs-harness.ts';
 
 const ENGINE = { suspectAfterMs: 100, deadAfterMs: 200, reconnectMs: 0, limits: { playersPerServer: 10 } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -131,8 +131,9 @@ describe('GET /metrics', () => {
   });
 
   it('exports the autoscaler and the hot zones from a connected ScaleController', async () => {
-    let controller: ScaleController | undefined;
-    running = await startObserved({ engine: ENGINE, obs: { scaleStatus: () => controller?.status() }, runtime: { autoTick: false } });
+    // The controller needs the running engine: the extension reads it through a late-bound holder.
+    const scale: { controller?: ScaleController } = {};
+    running = await startObserved({ engine: ENGINE, obs: { scaleStatus: () => scale.controller?.status() }, runtime: { autoTick: false } });
     const { engine, http } = running;
     for (const id of ['gs-1', 'gs-2', 'gs-3', 'gs-4']) engine.registerServer({ id });
     let scaleEvents = 0;
@@ -142,7 +143,7 @@ describe('GET /metrics', () => {
     const before = await scrape(http);
     expect(before.all('zonelb_autoscaler_mode')).toEqual([]);
 
-    controller = new ScaleController({
+    const controller = new ScaleController({
       engine,
       engineOptions: engine.options,
       options: resolveScaleOptions({
@@ -155,6 +156,7 @@ describe('GET /metrics', () => {
       }),
     });
     // The controller runs on its own (here virtual) clock: a sample at 0, 30 joins into zone 9, a sample at 1 s.
+    scale.controller = controller;
     await controller.step(0);
     await joins(engine, 1, 30, 9);
     await controller.step(1000);
@@ -204,19 +206,16 @@ describe('GET /metrics', () => {
   });
 
   it('passes promtool check metrics', async (ctx) => {
-    const bin = promtool();
-    if (!bin) {
-      console.warn(`SKIPPED: ${PROMTOOL_MISSING}`);
-      ctx.skip();
-      return;
-    }
-    let controller: ScaleController | undefined;
-    running = await startObserved({ engine: ENGINE, obs: { scaleStatus: () => controller?.status() }, runtime: { autoTick: false } });
+    const bin = promtoolOrSkip(ctx);
+    if (!bin) return;
+    // The controller needs the running engine: the extension reads it through a late-bound holder.
+    const scale: { controller?: ScaleController } = {};
+    running = await startObserved({ engine: ENGINE, obs: { scaleStatus: () => scale.controller?.status() }, runtime: { autoTick: false } });
     const { engine, http } = running;
     engine.registerServer({ id: 'gs-1', weight: 2 });
     engine.registerServer({ id: 'gs "quoted" \\ and\nnewline' });
-    controller = new ScaleController({ engine, engineOptions: engine.options, options: resolveScaleOptions({ mode: 'reactive', min: 3 }) });
-    await controller.step(0);
+    scale.controller = new ScaleController({ engine, engineOptions: engine.options, options: resolveScaleOptions({ mode: 'reactive', min: 3 }) });
+    await scale.controller.step(0);
     await joins(engine, 1, 25, 5);
     engine.emitEvent({ type: 'hot-zone', at: 1, zone: 5, hot: true, joinRate: 40, baseline: 3 });
     await running.engine.tick();

@@ -39,7 +39,7 @@ export function logEngineEvents(engine: Engine, logger: Logger): () => void {
   const log = logger.child({ component: 'engine' });
   return engine.onEvent((e) => {
     const { level, msg } = describe(e);
-    const { type, at: _at, ...fields } = e;
-    log[level]({ event: type, ...fields }, msg);
+    const { type, ...fields } = e;
+    log[level]({ event: type, ...fields, at: undefined }, msg);
   });
 }
