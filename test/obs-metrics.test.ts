@@ -58,7 +58,8 @@ describe('GET /metrics', () => {
       expect(m.value('zonelb_server_cpu_ratio', server)).toBe(s.cpu);
       expect(m.value('zonelb_server_memory_ratio', server)).toBe(s.memory);
       expect(m.value('zonelb_server_heartbeat_age_seconds', server)).toBeGreaterThanOrEqual(0);
-      for (const state of ['active', 'draining', 'suspect', 'dead']) expect(m.value('zonelb_server_state', { server: s.id, state })).toBe(s.state === state ? 1 : 0);
+      // One series per server, for its current state.
+      expect(m.all('zonelb_server_state').filter((x) => x.labels.server === s.id)).toEqual([{ name: 'zonelb_server_state', labels: { server: s.id, state: s.state }, value: 1 }]);
     }
     expect(m.value('zonelb_server_cpu_ratio', { server: 'gs-a' })).toBeGreaterThan(m.value('zonelb_cpu_threshold_ratio'));
     expect(m.value('zonelb_server_admission_limit', { server: 'gs-a' })).toBe(0);
@@ -128,6 +129,24 @@ describe('GET /metrics', () => {
     expect(after.value('zonelb_last_failover_duration_seconds')).toBeGreaterThan(0);
     expect(after.all('zonelb_server_players').map((s) => s.labels.server).sort()).toEqual(['gs-a', 'gs-b']);
     expect(after.value('zonelb_servers', { state: 'active' })).toBe(2);
+  });
+
+  it('counts split zones from shared memory alone when the world is too big to walk', async () => {
+    running = await startObserved({ engine: ENGINE, obs: { censusMs: 100, zoneWalkMaxZones: 0 }, runtime: { autoTick: false } });
+    const { engine, http } = running;
+    for (const id of ['gs-a', 'gs-b', 'gs-c']) engine.registerServer({ id });
+    await joins(engine, 1, 25, 3); // 10 per server: zone 3 goes over three servers
+    await joins(engine, 100, 4, 8);
+    const zones = await engine.zones();
+    const m = await until(async () => {
+      const x = await scrape(http);
+      return x.value('zonelb_zone_players') === 29 && x;
+    }, 'a census sample after the joins');
+    expect(m.value('zonelb_zones')).toBe(2);
+    expect(m.value('zonelb_zones_split')).toBe(1);
+    expect(m.value('zonelb_split_zone_servers', { zone: '3' })).toBe(zones.find((z) => z.zone === 3)!.servers.length);
+    expect(m.value('zonelb_zones_by_servers', { servers: '3' })).toBe(1);
+    expect(m.value('zonelb_zones_by_servers', { servers: '1' })).toBe(1);
   });
 
   it('exports the autoscaler and the hot zones from a connected ScaleController', async () => {

@@ -41,6 +41,9 @@ export interface ZoneRow {
   zone: number;
   population: number;
   hot: boolean;
+  /** Servers holding the zone now. */
+  serverCount: number;
+  /** Which, with their players, as of the latest walk (empty on a world too big to walk). */
   servers: { serverId: string; players: number; open: boolean }[];
 }
 
@@ -210,6 +213,7 @@ export class DashboardSampler {
           zone: z.zone,
           population: z.population,
           hot: hot.has(z.zone) || z.hot !== null,
+          serverCount: z.serverCount,
           servers: z.servers.map((x) => ({ serverId: x.serverId, players: x.players, open: x.open })),
         })),
       },

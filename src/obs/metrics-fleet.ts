@@ -4,8 +4,8 @@ import type { Engine } from '../engine/types.ts';
 import type { EventTracker } from './event-tracker.ts';
 import type { FleetSnapshot } from './fleet-snapshot.ts';
 import { constantGauge, counterOf, gaugeOf, labelledCounter, labelledGauge } from './metric-helpers.ts';
+import { SERVER_STATES } from './server-exposition.ts';
 
-export const SERVER_STATES = ['active', 'draining', 'suspect', 'dead'] as const;
 
 export interface FleetSources {
   engine: Engine;
@@ -14,30 +14,13 @@ export interface FleetSources {
   tracker: EventTracker;
   /** The latest crash handled, when the engine reports it. */
   lastFailover: () => { ms: number } | undefined;
-  /** The engine's clock (ms): what ServerInfo.lastHeartbeat is measured on. */
-  engineNow: () => number;
 }
 
 /**
- * The game servers (one series per server: label `server`), the thresholds they are held
- * to, failures and re-placements, and the queue.
+ * The fleet by state, the thresholds servers are held to, failures and re-placements, and the
+ * queue. The per-server families are written by ServerExposition.
  */
 export function registerFleetMetrics(registry: Registry, s: FleetSources): void {
-  const perServer = (name: string, help: string, read: (i: ReturnType<FleetSnapshot['servers']>[number]) => number): void => {
-    labelledGauge(registry, name, help, ['server'], (set) => {
-      for (const i of s.fleet.servers()) set({ server: i.id }, read(i));
-    });
-  };
-  perServer('zonelb_server_players', 'Seats taken on each server: placed players and reconnect reservations', (i) => i.players);
-  perServer('zonelb_server_admission_limit', 'Most players each server may hold now, learned from its heartbeats (0 while it is over a threshold)', (i) => i.limit);
-  perServer('zonelb_server_player_cap', 'Player cap of each server: its weight times the cap per weight unit', (i) => i.cap);
-  perServer('zonelb_server_weight', 'Relative capacity of each server', (i) => i.weight);
-  perServer('zonelb_server_cpu_ratio', 'CPU use each server reported in its latest heartbeat (0 to 1)', (i) => i.cpu);
-  perServer('zonelb_server_memory_ratio', 'Memory use each server reported in its latest heartbeat (0 to 1)', (i) => i.memory);
-  perServer('zonelb_server_heartbeat_age_seconds', 'Time since each server last heartbeated', (i) => Math.max(0, s.engineNow() - i.lastHeartbeat) / 1000);
-  labelledGauge(registry, 'zonelb_server_state', 'State of each server: 1 for its current state, 0 for the others', ['server', 'state'], (set) => {
-    for (const i of s.fleet.servers()) for (const state of SERVER_STATES) set({ server: i.id, state }, i.state === state ? 1 : 0);
-  });
   labelledGauge(registry, 'zonelb_servers', 'Registered servers by state', ['state'], (set) => {
     const counts = new Map<string, number>(SERVER_STATES.map((st) => [st, 0]));
     for (const i of s.fleet.servers()) if (counts.has(i.state)) counts.set(i.state, counts.get(i.state)! + 1);

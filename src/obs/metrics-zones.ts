@@ -16,14 +16,10 @@ export function registerZoneMetrics(registry: Registry, census: ZoneCensus, scal
     for (let k = 1; k < b.length; k++) set({ servers: k === b.length - 1 ? `${k}+` : String(k) }, b[k]!);
   });
   labelledGauge(registry, 'zonelb_split_zone_servers', 'Servers each split zone is spread over (the most populated split zones)', ['zone'], (set) => {
-    for (const z of census.latest.splitZones.slice(0, maxZoneSeries)) set({ zone: String(z.zone) }, z.servers.length);
+    for (const z of census.latest.splitZones.slice(0, maxZoneSeries)) set({ zone: String(z.zone) }, z.serverCount);
   });
   labelledGauge(registry, 'zonelb_split_zone_players', 'Players of each split zone (the most populated split zones)', ['zone'], (set) => {
     for (const z of census.latest.splitZones.slice(0, maxZoneSeries)) set({ zone: String(z.zone) }, z.population);
-  });
-  gaugeOf(registry, 'zonelb_zone_census_age_seconds', 'Age of the zone walk the split figures come from', () => {
-    const at = census.latest.walkAt;
-    return at === 0 ? undefined : Math.max(0, Date.now() - at) / 1000;
   });
 
   gaugeOf(registry, 'zonelb_hot_zones', 'Zones whose join rate is far above their own baseline now', () => scale.hotZones().length);

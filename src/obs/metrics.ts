@@ -18,9 +18,12 @@ import { registerNetMetrics } from './metrics-net.ts';
 import { registerScaleMetrics } from './metrics-scale.ts';
 import { registerZoneMetrics } from './metrics-zones.ts';
 import type { ScaleView } from './scale-view.ts';
+import { ServerExposition } from './server-exposition.ts';
 import type { ZoneCensus } from './zone-census.ts';
 
 export interface MetricSources extends FleetSources {
+  /** The engine's clock (ms): what ServerInfo.lastHeartbeat is measured on. */
+  engineNow: () => number;
   /** The engine's own counters and decision latency (absent for an engine that does not keep them). */
   engineStats: { stats: EngineStats; latency: LatencyWindow } | undefined;
   net: NetStats;
@@ -38,6 +41,29 @@ export interface MetricSources extends FleetSources {
  */
 const NONCONFORMING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/** GET /metrics: prom-client's registry, then the per-server families written directly. */
+export interface MetricsExporter {
+  readonly registry: Registry;
+  readonly contentType: string;
+  /** The whole exposition; reads the fleet once. */
+  text(): Promise<string>;
+}
+
+export function createMetrics(s: MetricSources): MetricsExporter {
+  const registry = createMetricsRegistry(s);
+  const servers = new ServerExposition(s.fleet, s.engineNow);
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: async () => {
+      s.fleet.refresh();
+      const rest = await registry.metrics();
+      return `${rest}${rest.endsWith('\n') ? '' : '\n'}${await servers.text()}`;
+    },
+  };
+}
+
+/** The families kept by prom-client (all but the per-server ones). */
 export function createMetricsRegistry(s: MetricSources): Registry {
   const registry = new Registry();
   // Process and Node.js metrics, event-loop lag (nodejs_eventloop_lag_*) among them.

@@ -20,14 +20,16 @@ export const obsOptionsSchema = z
   .object({
     /** Dashboard frame period (ms): how often the page's figures and charts move. */
     frameMs: ms.min(50).max(60_000).default(1000),
-    /** Zone census period (ms): zone counts and the busiest zones, read lock-free from shared memory. */
+    /** Zone census period (ms): zone counts, split zones and the busiest zones, read lock-free from shared memory. */
     censusMs: ms.min(100).max(600_000).default(2000),
     /**
-     * The full zone walk (which servers hold each zone, hence the split zones) runs at most
-     * this share of the time: a walk that took 5 ms waits 500 ms at 0.01. It costs the shards
-     * a pause per walk, so it must stay rare on a world of many zones.
+     * Which server holds how many players of the busiest zones (the dashboard's zone bars)
+     * needs a walk of every zone that pauses the shards (about 5 µs per zone): it runs only
+     * on worlds of at most `zoneWalkMaxZones` zones, and at most `zoneWalkDuty` of the time
+     * (a walk that cost 10 ms waits 5 s at 0.002).
      */
-    zoneWalkDuty: z.number().gt(0).max(0.5).default(0.01),
+    zoneWalkMaxZones: z.number().int().min(0).max(1_000_000).default(2000),
+    zoneWalkDuty: z.number().gt(0).max(0.5).default(0.002),
     /** How long a dead or removed server stays on the dashboard (ms). */
     departedKeepMs: z.number().int().min(0).max(86_400_000).default(120_000),
     /** Most servers one dashboard frame lists (the most loaded first when the fleet is larger). */

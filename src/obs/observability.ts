@@ -14,7 +14,7 @@ import { logEngineEvents } from './event-log.ts';
 import { EventTracker } from './event-tracker.ts';
 import { FleetSnapshot } from './fleet-snapshot.ts';
 import { LatencyWindow } from './latency-window.ts';
-import { createMetricsRegistry } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
 import { resolveObsOptions, type ObservabilityOptionsInput } from './obs-options.ts';
 import { ScaleView } from './scale-view.ts';
 import { ZoneCensus } from './zone-census.ts';
@@ -38,7 +38,7 @@ export function observability(input: ObservabilityOptionsInput = {}): ExtensionF
     const wallClock = Date.now;
     const stopLogging = logEngineEvents(engine, logger);
     const tracker = new EventTracker(engine, { departedKeepMs: o.departedKeepMs, wallClock });
-    const census = new ZoneCensus(engine, { everyMs: o.censusMs, walkDuty: o.zoneWalkDuty, keep: Math.max(TOP_ZONES, o.maxZoneSeries), wallClock });
+    const census = new ZoneCensus(engine, { everyMs: o.censusMs, walkDuty: o.zoneWalkDuty, walkMaxZones: o.zoneWalkMaxZones, keep: Math.max(TOP_ZONES, o.maxZoneSeries), wallClock });
     const scale = new ScaleView(tracker, o.scaleStatus, wallClock);
     const fleet = new FleetSnapshot(engine);
     const base = engine instanceof EngineBase ? engine : undefined;
@@ -46,7 +46,7 @@ export function observability(input: ObservabilityOptionsInput = {}): ExtensionF
     const gatewayLatency = new LatencyWindow(ctx.stats.batchLatency.histogram, WINDOW_STEP_MS, WINDOW_STEPS);
     // The service runs its engine on the default clock, performance.now(): heartbeat times are on it.
     const engineNow = (): number => performance.now();
-    const registry = createMetricsRegistry({
+    const metrics = createMetrics({
       engine,
       engineOptions: ctx.engineOptions,
       engineStats,
@@ -102,12 +102,11 @@ export function observability(input: ObservabilityOptionsInput = {}): ExtensionF
         res.onAborted(() => {
           state.aborted = true;
         });
-        fleet.refresh();
-        registry.metrics().then(
+        metrics.text().then(
           (text) => {
             if (state.aborted) return;
             res.cork(() => {
-              res.writeStatus('200 OK').writeHeader('content-type', registry.contentType).end(text);
+              res.writeStatus('200 OK').writeHeader('content-type', metrics.contentType).end(text);
             });
           },
           (e: unknown) => rc.fail(res, state, e),

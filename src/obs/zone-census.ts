@@ -3,9 +3,11 @@ import type { Engine, ZoneInfo } from '../engine/types.ts';
 /** One zone as the dashboard and the metrics show it. */
 export interface CensusZone {
   zone: number;
-  /** Players and reserved seats, fresh from the latest sample. */
+  /** Players and reserved seats (latest sample). */
   population: number;
-  /** Its servers as of the latest walk (empty when the walk has not seen the zone yet). */
+  /** Servers holding the zone (latest sample). */
+  serverCount: number;
+  /** Those servers with their players, as of the latest walk; empty when not walked. */
   servers: ZoneInfo['servers'];
   /** A hot-zone plan in force, as of the latest walk. */
   hot: ZoneInfo['hot'];
@@ -15,55 +17,56 @@ export interface CensusZone {
 export interface ZoneCensusResult {
   /** Wall clock of the latest sample (ms), 0 before the first. */
   at: number;
-  /** Zones holding at least one player or seat, and those players (latest sample). */
+  /** Zones holding at least one player or seat, and those players. */
   zones: number;
   players: number;
-  /** The busiest zones, most populated first (latest sample, servers from the latest walk). */
-  top: CensusZone[];
-  /** Wall clock of the latest full walk (ms), 0 before the first; what follows is as of then. */
-  walkAt: number;
-  /** How long that walk took (ms). */
-  walkMs: number;
-  /** Zones spread over more than one server. */
+  /** Zones held by more than one server. */
   split: number;
   /** Zones by the number of servers holding them: index k = zones on k servers (last = that many or more). */
   byServerCount: number[];
+  /** The busiest zones, most populated first. */
+  top: CensusZone[];
   /** Split zones, most populated first (bounded: metrics label each one). */
   splitZones: CensusZone[];
+  /** Wall clock of the latest walk (the per-server breakdown), 0 if none yet or the world is too big. */
+  walkAt: number;
 }
 
 export interface ZoneCensusOptions {
   /** Sample period (ms). */
   everyMs: number;
-  /** Share of the time the full walk may take (it pauses the shards). */
+  /** Share of the time the breakdown walk may take (it pauses the shards). */
   walkDuty: number;
+  /** No breakdown walk past this many zones. */
+  walkMaxZones: number;
   /** Zones kept in `top` and `splitZones`. */
   keep: number;
   wallClock?: () => number;
 }
 
 const SERVER_COUNT_BUCKETS = 9;
-/** Upper bound of the shard time one zone costs a walk (µs), measured at about 5. */
+/** Upper bound of the shard time one zone costs a walk (µs), measured at about 5 to 15. */
 const WALK_US_PER_ZONE = 20;
 
 /**
- * Keeps the zone figures fresh without weighing on the shards. Two reads, on their own timer,
- * cached for every scrape and dashboard frame:
+ * Keeps the zone figures fresh without weighing on the shards. Every `everyMs` a sample reads
+ * each zone's population and server count lock-free from the shared zone rows
+ * (Engine.sampleZones: under 2 ms for 100 k zones, no message to any shard): totals, split
+ * zones, the busiest zones. Scrapes and dashboard frames read the cached result.
  *
- * - a sample every `everyMs`: each zone's population, read lock-free from the shared zone
- *   rows (Engine.sampleZones: about 1 ms for 131 k zones, no message to any shard), gives the
- *   zone and player totals and the busiest zones;
- * - a full walk (Engine.zones(): each shard lists its zones with their servers) gives which
- *   zones are split and how. It stops each shard for as long as the listing takes (hundreds
- *   of ms on a world of 100 k zones), so it runs at most `walkDuty` of the time: a walk that
- *   cost d ms is followed by at least d / walkDuty ms without one (50 s at 100 k zones).
+ * Which server holds how many of a zone's players needs Engine.zones(), where each shard lists
+ * its zones: that stops the shards for as long as the listing takes (0.7 s for 100 k zones, a
+ * join waits that long), so it runs only on worlds of at most `walkMaxZones` zones, and at
+ * most `walkDuty` of the time: a walk that cost d ms is followed by d / walkDuty ms without one.
  */
 export class ZoneCensus {
-  latest: ZoneCensusResult = { at: 0, zones: 0, players: 0, top: [], walkAt: 0, walkMs: 0, split: 0, byServerCount: new Array<number>(SERVER_COUNT_BUCKETS).fill(0), splitZones: [] };
+  latest: ZoneCensusResult = { at: 0, zones: 0, players: 0, split: 0, byServerCount: new Array<number>(SERVER_COUNT_BUCKETS).fill(0), top: [], splitZones: [], walkAt: 0 };
   private readonly joins: Uint32Array;
   private readonly population: Uint32Array;
-  /** Zones the latest walk described (its busiest and its split ones), by id. */
+  private readonly servers: Uint32Array;
+  /** The breakdown of the zones the latest walk described (its busiest and its split ones). */
   private walked = new Map<number, ZoneInfo>();
+  private walkAt = 0;
   private readonly timer: NodeJS.Timeout;
   private walking: Promise<void> | undefined;
   private nextWalk = 0;
@@ -75,18 +78,20 @@ export class ZoneCensus {
     private readonly o: ZoneCensusOptions,
   ) {
     this.wallClock = o.wallClock ?? Date.now;
-    this.joins = new Uint32Array(engine.options.maxZones);
-    this.population = new Uint32Array(engine.options.maxZones);
-    this.timer = setInterval(() => this.refresh(), o.everyMs);
+    const n = engine.options.maxZones;
+    this.joins = new Uint32Array(n);
+    this.population = new Uint32Array(n);
+    this.servers = new Uint32Array(n);
+    this.timer = setInterval(() => void this.refresh(), o.everyMs);
     this.timer.unref();
-    this.refresh();
+    void this.refresh();
   }
 
-  /** Samples now, and starts a walk if one is due. Resolves when that walk (if any) is done. */
+  /** Samples now, and starts a walk if one is due and allowed. Resolves when that walk (if any) is done. */
   refresh(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.sample();
-    if (!this.walking && performance.now() >= this.nextWalk) {
+    if (!this.walking && this.latest.zones <= this.o.walkMaxZones && performance.now() >= this.nextWalk) {
       this.walking = this.walk().finally(() => {
         this.walking = undefined;
       });
@@ -94,7 +99,7 @@ export class ZoneCensus {
     return this.walking ?? Promise.resolve();
   }
 
-  /** Runs a walk now (or waits for the one under way), then samples. For tests and first frames. */
+  /** Walks now if the world is small enough (or waits for the walk under way), then samples. */
   async walkNow(): Promise<void> {
     this.nextWalk = 0;
     await this.refresh();
@@ -107,36 +112,45 @@ export class ZoneCensus {
   }
 
   private sample(): void {
-    this.engine.sampleZones(this.joins, this.population);
+    this.engine.sampleZones(this.joins, this.population, this.servers);
     const pop = this.population;
-    const keep = this.o.keep;
-    // The `keep` most populated zones, by insertion into a small sorted list.
-    const ids: number[] = [];
+    const held = this.servers;
+    const byServerCount = new Array<number>(SERVER_COUNT_BUCKETS).fill(0);
+    const top: number[] = [];
+    const split: number[] = [];
     let zones = 0;
     let players = 0;
+    let splitCount = 0;
     for (let z = 0; z < pop.length; z++) {
       const p = pop[z]!;
-      if (p === 0) continue;
-      zones++;
-      players += p;
-      if (ids.length === keep && p <= pop[ids[keep - 1]!]!) continue;
-      let i = ids.length === keep ? keep - 1 : ids.length;
-      if (ids.length < keep) ids.push(z);
-      while (i > 0 && p > pop[ids[i - 1]!]!) {
-        ids[i] = ids[i - 1]!;
-        i--;
+      const k = held[z]!;
+      if (p === 0 && k === 0) continue;
+      if (p > 0) {
+        zones++;
+        players += p;
+        keepBusiest(top, z, pop, this.o.keep);
       }
-      ids[i] = z;
+      byServerCount[Math.min(k, SERVER_COUNT_BUCKETS - 1)]!++;
+      if (k > 1) {
+        splitCount++;
+        keepBusiest(split, z, pop, this.o.keep);
+      }
     }
-    const top = ids.map((zone) => this.describe(zone, pop[zone]!));
-    const splitZones = this.latest.splitZones.map((z) => this.describe(z.zone, pop[z.zone]!));
-    splitZones.sort((a, b) => b.population - a.population || a.zone - b.zone);
-    this.latest = { ...this.latest, at: this.wallClock(), zones, players, top, splitZones };
+    this.latest = {
+      at: this.wallClock(),
+      zones,
+      players,
+      split: splitCount,
+      byServerCount,
+      top: top.map((z) => this.describe(z)),
+      splitZones: split.map((z) => this.describe(z)),
+      walkAt: this.walkAt,
+    };
   }
 
-  private describe(zone: number, population: number): CensusZone {
+  private describe(zone: number): CensusZone {
     const w = this.walked.get(zone);
-    return { zone, population, servers: w?.servers ?? [], hot: w?.hot ?? null };
+    return { zone, population: this.population[zone]!, serverCount: this.servers[zone]!, servers: w?.servers ?? [], hot: w?.hot ?? null };
   }
 
   private async walk(): Promise<void> {
@@ -148,36 +162,32 @@ export class ZoneCensus {
       // The engine is closing: keep the last census.
       return;
     }
-    const walkMs = performance.now() - started;
     // The time measured also counts the wait for shards busy with batches and for the main
-    // thread (at startup, seconds): the pause the walk itself causes is bounded by its size,
-    // about 5 µs per zone listed (4 × that as a margin; 100 k zones take 0.4 to 0.7 s).
-    const costMs = Math.min(walkMs, 1 + all.length * WALK_US_PER_ZONE / 1000);
+    // thread (seconds at startup); the pause the walk itself causes is bounded by its size.
+    const costMs = Math.min(performance.now() - started, 1 + (all.length * WALK_US_PER_ZONE) / 1000);
     this.nextWalk = performance.now() + costMs / this.o.walkDuty;
-    const byServerCount = new Array<number>(SERVER_COUNT_BUCKETS).fill(0);
-    const split: ZoneInfo[] = [];
-    for (const z of all) {
-      byServerCount[Math.min(z.servers.length, SERVER_COUNT_BUCKETS - 1)]!++;
-      if (z.servers.length > 1) split.push(z);
-    }
+    // Keep the breakdown of the zones a sample may list until the next walk: the busiest (with
+    // a margin, as the ranking moves between walks) and the split ones.
     const byPopulation = (a: ZoneInfo, b: ZoneInfo): number => b.population - a.population || a.zone - b.zone;
-    split.sort(byPopulation);
-    const keptSplit = split.slice(0, this.o.keep);
-    // Keep the details of the zones the samples may list until the next walk: the busiest
-    // (with a margin, as the ranking moves between walks) and the split ones.
     const walked = new Map<number, ZoneInfo>();
     for (const z of topN(all, this.o.keep * 4, byPopulation)) walked.set(z.zone, z);
-    for (const z of keptSplit) walked.set(z.zone, z);
+    for (const z of all) if (z.servers.length > 1 && walked.size < this.o.keep * 8) walked.set(z.zone, z);
     this.walked = walked;
-    this.latest = {
-      ...this.latest,
-      walkAt: this.wallClock(),
-      walkMs,
-      split: split.length,
-      byServerCount,
-      splitZones: keptSplit.map((z) => ({ zone: z.zone, population: z.population, servers: z.servers, hot: z.hot })),
-    };
+    this.walkAt = this.wallClock();
   }
+}
+
+/** Inserts zone `z` into `ids` (most populated first) if it is among the `keep` busiest. */
+function keepBusiest(ids: number[], z: number, pop: Uint32Array, keep: number): void {
+  const p = pop[z]!;
+  if (ids.length === keep && p <= pop[ids[keep - 1]!]!) return;
+  let i = ids.length === keep ? keep - 1 : ids.length;
+  if (ids.length < keep) ids.push(z);
+  while (i > 0 && p > pop[ids[i - 1]!]!) {
+    ids[i] = ids[i - 1]!;
+    i--;
+  }
+  ids[i] = z;
 }
 
 /** The n first of `items` in `order`, without sorting them all. */

@@ -83,27 +83,24 @@ export function renderServers(f, colours) {
 
 export function renderZones(f, colours) {
   const z = f.zones;
-  const stale = z.walkAt > 0 && f.wallTime - z.walkAt > 10_000 ? ` · splits as of ${ago(z.walkAt, f.wallTime)}` : '';
-  $('zones-summary').textContent = `${n(z.total)} with players · ${n(z.players)} players · ${n(z.split)} split · busiest first${stale}`;
+  const walked = z.walkAt > 0;
+  const note = !walked ? ' · per-server bars only for worlds small enough to walk' : f.wallTime - z.walkAt > 15_000 ? ` · bars as of ${ago(z.walkAt, f.wallTime)}` : '';
+  $('zones-summary').textContent = `${n(z.total)} with players · ${n(z.players)} players · ${n(z.split)} split · busiest first${note}`;
   const max = Math.max(1, ...z.top.map((x) => x.population));
   const rows = z.top.map((zone) => {
     const held = Math.max(1, zone.servers.reduce((a, s) => a + s.players, 0));
-    const spread = zone.servers.length;
+    const spread = zone.serverCount;
+    // The breakdown comes from the latest walk; without one, the servers are drawn as equal parts.
+    const parts = zone.servers.length
+      ? zone.servers.map((s) =>
+          h('span', { class: s.open ? '' : 'closed', title: `${s.serverId}: ${plural(s.players, 'player')}${s.open ? '' : ' (closed to new joins: merging back)'}`, style: { width: `${(s.players / held) * 100}%`, background: colours.of(s.serverId) } }),
+        )
+      : Array.from({ length: Math.max(1, spread) }, () => h('span', { class: 'unknown', style: { width: `${100 / Math.max(1, spread)}%` } }));
     return h(
       'div',
       { class: 'zone', dataset: { zone: String(zone.zone), servers: String(spread) } },
       h('div', { class: 'zid' }, `zone ${zone.zone}`, zone.hot ? h('span', { class: 'flame', title: 'hot zone' }, '▲ hot') : null),
-      h(
-        'div',
-        { class: 'track' },
-        h(
-          'div',
-          { class: 'stack', style: { width: `${Math.max(1.5, (zone.population / max) * 100)}%` } },
-          ...zone.servers.map((s) =>
-            h('span', { class: s.open ? '' : 'closed', title: `${s.serverId}: ${plural(s.players, 'player')}${s.open ? '' : ' (closed to new joins: merging back)'}`, style: { width: `${(s.players / held) * 100}%`, background: colours.of(s.serverId) } }),
-          ),
-        ),
-      ),
+      h('div', { class: 'track' }, h('div', { class: 'stack', style: { width: `${Math.max(1.5, (zone.population / max) * 100)}%` } }, ...parts)),
       h('div', { class: 'zinfo' }, h('b', {}, n(zone.population)), spread > 1 ? ` · split ×${spread}` : spread === 1 ? ' · 1 server' : ''),
     );
   });
