@@ -6,7 +6,6 @@ import type { FleetSnapshot } from './fleet-snapshot.ts';
 import { constantGauge, counterOf, gaugeOf, labelledCounter, labelledGauge } from './metric-helpers.ts';
 import { SERVER_STATES } from './server-exposition.ts';
 
-
 export interface FleetSources {
   engine: Engine;
   engineOptions: EngineOptions;
