@@ -5,11 +5,10 @@
  * seconds, and what happens when a server crashes. Runs until Ctrl-C, or --duration seconds.
  */
 import { GATEWAY_PATH, SERVER_PATH, startZonelb } from '../net/app.ts';
-import { observability } from '../obs/observability.ts';
-import { scaling } from '../scale/scale-extension.ts';
 import { DemoFleet, demoServers } from './demo-fleet.ts';
 import { DemoGateway } from './demo-gateway.ts';
 import { createLogger } from './logger.ts';
+import { serviceExtensions } from './service-extensions.ts';
 import { UsageError, flagHelp, parseFlags, serviceOptions } from './service-options.ts';
 import { untilStopped } from './until-stopped.ts';
 
@@ -62,7 +61,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const logger = createLogger(o.logLevel, 'zonelb-demo');
   const print = (line: string): void => console.log(`[${stamp()}] ${line}`);
 
-  const z = await startZonelb({ engine: o.engine, net: o.net, logger, extensions: [observability(), scaling(o.scale)] });
+  const z = await startZonelb({ engine: o.engine, net: o.net, logger, extensions: serviceExtensions(o.scale) });
   const http = z.server.url;
   const ws = z.server.wsUrl;
   const fleet = new DemoFleet(http, demoServers(serverCount, o.engine.limits.playersPerServer), print);

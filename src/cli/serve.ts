@@ -3,10 +3,10 @@
  * WebSockets on one port, the engine's shards in worker threads. Runs until SIGINT/SIGTERM.
  */
 import { startZonelb } from '../net/app.ts';
-import { observability } from '../obs/observability.ts';
 import { GATEWAY_PATH, SERVER_PATH } from '../net/app.ts';
-import { AGONES_WEBHOOK_PATH, SCALE_STATUS_PATH, scaling } from '../scale/scale-extension.ts';
+import { AGONES_WEBHOOK_PATH, SCALE_STATUS_PATH } from '../scale/scale-extension.ts';
 import { createLogger } from './logger.ts';
+import { serviceExtensions } from './service-extensions.ts';
 import { flagHelp, parseFlags, serviceOptions } from './service-options.ts';
 import { untilStopped } from './until-stopped.ts';
 
@@ -36,7 +36,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const o = serviceOptions(values);
   const logger = createLogger(o.logLevel);
-  const z = await startZonelb({ engine: o.engine, net: o.net, logger, extensions: [observability(), scaling(o.scale)] });
+  const z = await startZonelb({ engine: o.engine, net: o.net, logger, extensions: serviceExtensions(o.scale) });
   logger.info(
     {
       shards: o.engine.shards,

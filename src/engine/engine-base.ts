@@ -259,8 +259,8 @@ export abstract class EngineBase implements Engine {
 
   // ------------------------------------------------------------------ hot zones
 
-  sampleZones(joins: Uint32Array, population: Uint32Array): void {
-    sampleAllZones(this.zoneRows, this.options.maxZones, joins, population);
+  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): void {
+    sampleAllZones(this.zoneRows, this.options.maxZones, joins, population, servers);
   }
 
   sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void {

@@ -135,9 +135,10 @@ export interface Engine {
    * `(now - before) >>> 0`) and current population (placed and reserved players) into
    * `joins[zone]` and `population[zone]`. Both arrays need at least options.maxZones entries.
    * Synchronous and lock-free (it reads the shared zone rows): a count may be a few joins
-   * behind a batch still being answered.
+   * behind a batch still being answered. With `servers`, also the number of servers holding
+   * each zone (more than 1: split), for observers that must not walk zones() on a large world.
    */
-  sampleZones(joins: Uint32Array, population: Uint32Array): void;
+  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): void;
   /** Same for the listed zones only: result i is for zones[i] (arrays at least zones.length long). */
   sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void;
   /**

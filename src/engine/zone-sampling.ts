@@ -1,5 +1,5 @@
 import { invalidArgument } from '../core/errors.ts';
-import { ZONE_STRIDE, Z_JOINS, Z_POPULATION } from '../core/layout.ts';
+import { ZONE_STRIDE, Z_ENTRIES, Z_JOINS, Z_POPULATION } from '../core/layout.ts';
 
 /**
  * Reads of every zone's join counter and population for the hot-zone detector, straight from
@@ -13,14 +13,17 @@ function checkOut(name: string, a: unknown, length: number, why: string): void {
   }
 }
 
-export function sampleAllZones(rows: Int32Array, maxZones: number, joins: Uint32Array, population: Uint32Array): void {
+export function sampleAllZones(rows: Int32Array, maxZones: number, joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): void {
   checkOut('joins', joins, maxZones, 'maxZones');
   checkOut('population', population, maxZones, 'maxZones');
+  if (servers !== undefined) checkOut('servers', servers, maxZones, 'maxZones');
   for (let zone = 0, at = 0; zone < maxZones; zone++, at += ZONE_STRIDE) {
     // Uint32Array stores wrap the int32 counter to 0..2^32−1.
     joins[zone] = rows[at + Z_JOINS]!;
     population[zone] = rows[at + Z_POPULATION]!;
   }
+  if (servers === undefined) return;
+  for (let zone = 0, at = 0; zone < maxZones; zone++, at += ZONE_STRIDE) servers[zone] = rows[at + Z_ENTRIES]!;
 }
 
 export function sampleListedZones(rows: Int32Array, maxZones: number, zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void {

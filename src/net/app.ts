@@ -167,9 +167,8 @@ export class ZonelbServer {
     }
     this.stats.replacementsPushed += events.length;
     const by = reasonCounts(events);
-    // Queue admissions happen every tick while a queue drains: routine, not an event.
-    const level = events.length === by.admitted ? 'debug' : 'info';
-    this.log[level]({ events: events.length, ...by, gateways: this.gateways.connections.size }, 'players re-placed');
+    // Debug: the crash, drain or removal that caused it is the control-plane event's own line.
+    this.log.debug({ events: events.length, ...by, gateways: this.gateways.connections.size }, 'players re-placed');
   }
 
   /** Stops listening and closes every socket. The engine is the caller's to close. */

@@ -21,8 +21,9 @@ export interface RemoveResult {
 }
 
 /**
- * Game-server lifecycle calls, shared by the HTTP API and the game-server WebSocket, so both
- * log the same one line per control-plane event (never one per join or per heartbeat).
+ * Game-server lifecycle calls, shared by the HTTP API and the game-server WebSocket. Their
+ * lines are debug: the control-plane event each call causes is the info line, logged once
+ * from the engine's event stream (src/obs/event-log.ts); these add who asked and how.
  */
 export class FleetControl {
   constructor(
@@ -34,7 +35,7 @@ export class FleetControl {
   register(spec: ServerSpec, via: Via): { info: ServerInfo; created: boolean } {
     const known = this.isKnown(spec.id);
     const info = this.engine.registerServer(spec);
-    this.log.info(
+    this.log.debug(
       { serverId: info.id, handle: info.handle, weight: info.weight, address: info.address, limit: info.limit, via },
       known ? 'server re-registered' : 'server registered',
     );
@@ -54,20 +55,20 @@ export class FleetControl {
     const before = this.engine.server(id).state;
     const info = this.engine.heartbeat(id, report);
     // Routine heartbeats are not events; a suspect server coming back is.
-    if (before !== info.state) this.log.info({ serverId: id, from: before, to: info.state }, 'server state changed');
+    if (before !== info.state) this.log.debug({ serverId: id, from: before, to: info.state }, 'server state changed');
     return info;
   }
 
   async drain(id: string, move: boolean, via: Via): Promise<DrainResult> {
     const r = await this.engine.drainServer(id, { move });
-    this.log.info({ serverId: id, move, moved: r.moved, remaining: r.players.length, via }, 'server draining');
+    this.log.debug({ serverId: id, move, moved: r.moved, remaining: r.players.length, via }, 'server draining');
     return { id, moved: r.moved, remaining: r.players.length };
   }
 
   async remove(id: string, via: Via): Promise<RemoveResult> {
     const events = await this.engine.removeServer(id);
     const lost = countLost(events);
-    this.log.info({ serverId: id, replaced: events.length - lost, lost, via }, 'server removed');
+    this.log.debug({ serverId: id, replaced: events.length - lost, lost, via }, 'server removed');
     return { id, replaced: events.length - lost, lost };
   }
 }

@@ -20,8 +20,11 @@ interface Asset {
  */
 const PAGE_DIR = new URL('../../src/obs/dashboard/', import.meta.url);
 
+/** The page's modules, in src/obs/dashboard/ (browser ES modules, served as they are). */
+const MODULES = ['app.js', 'charts.js', 'feed.js', 'format.js', 'panels.js'];
+
 /**
- * Everything the dashboard needs, read once at startup: the page, its script and style, and
+ * Everything the dashboard needs, read once at startup: the page, its modules and style, and
  * uPlot from node_modules (no CDN: the page works on an air-gapped operator network).
  */
 export function loadDashboardAssets(): Asset[] {
@@ -32,7 +35,7 @@ export function loadDashboardAssets(): Asset[] {
   const page = (name: string): Buffer => readFileSync(fileURLToPath(new URL(name, PAGE_DIR)));
   return [
     { path: DASHBOARD_PATH, type: 'text/html; charset=utf-8', body: page('index.html'), summary: 'live dashboard (servers, zones, hot zones, events, throughput and latency)' },
-    { path: `${DASHBOARD_PATH}/app.js`, type: 'text/javascript; charset=utf-8', body: page('app.js'), summary: 'dashboard script' },
+    ...MODULES.map((name) => ({ path: `${DASHBOARD_PATH}/${name}`, type: 'text/javascript; charset=utf-8', body: page(name), summary: `dashboard module ${name}` })),
     { path: `${DASHBOARD_PATH}/app.css`, type: 'text/css; charset=utf-8', body: page('app.css'), summary: 'dashboard style' },
     { path: `${DASHBOARD_PATH}/uplot.js`, type: 'text/javascript; charset=utf-8', body: readFileSync(uplotJs), summary: 'uPlot (charts), from node_modules' },
     { path: `${DASHBOARD_PATH}/uplot.css`, type: 'text/css; charset=utf-8', body: readFileSync(uplotCss), summary: 'uPlot style' },

@@ -32,13 +32,14 @@ function describe(e: EngineEvent): { level: Level; msg: string } {
 /**
  * One JSON log line per control-plane event (server joined, drained, declared dead, zone split
  * or merged, hot zone, scale decision), with the event's fields and `event` naming its type.
- * Joins are never events, so they never log. Returns the unsubscribe function.
+ * Joins are never events, so they never log. The event's `at` (the engine's clock, not a date)
+ * is left out: pino stamps each line with the wall clock. Returns the unsubscribe function.
  */
 export function logEngineEvents(engine: Engine, logger: Logger): () => void {
   const log = logger.child({ component: 'engine' });
   return engine.onEvent((e) => {
     const { level, msg } = describe(e);
     const { type, ...fields } = e;
-    log[level]({ event: type, ...fields }, msg);
+    log[level]({ event: type, ...fields, at: undefined }, msg);
   });
 }

@@ -58,7 +58,9 @@ export class EventTracker {
   readonly departed = new Map<string, DepartedServer>();
   failuresDetected = 0;
   scale: ScaleState | undefined;
-  private readonly feed: FeedItem[] = [];
+  /** Zone splits and merges come by the dozen a second on a full fleet: they get a ring of their own, so they never push a crash out of the feed. */
+  private readonly zoneFeed: FeedItem[] = [];
+  private readonly otherFeed: FeedItem[] = [];
   private readonly feedSize: number;
   private readonly departedKeepMs: number;
   private readonly wallClock: () => number;
@@ -79,9 +81,18 @@ export class EventTracker {
     return () => this.listeners.delete(listener);
   }
 
-  /** The feed, oldest first. */
-  recent(): readonly FeedItem[] {
-    return this.feed;
+  /** The feed, oldest first: the latest `feedSize` zone changes and the latest `feedSize` other events. */
+  recent(): FeedItem[] {
+    const out: FeedItem[] = [];
+    const a = this.otherFeed;
+    const b = this.zoneFeed;
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      if (j >= b.length || (i < a.length && a[i]!.wallTime <= b[j]!.wallTime)) out.push(a[i++]!);
+      else out.push(b[j++]!);
+    }
+    return out;
   }
 
   /** Departed servers still worth showing; older ones are forgotten. */
@@ -124,8 +135,9 @@ export class EventTracker {
         break;
     }
     const item: FeedItem = { ...e, wallTime };
-    this.feed.push(item);
-    if (this.feed.length > this.feedSize) this.feed.splice(0, this.feed.length - this.feedSize);
+    const feed = e.type === 'zone-split' || e.type === 'zone-merged' ? this.zoneFeed : this.otherFeed;
+    feed.push(item);
+    if (feed.length > this.feedSize) feed.splice(0, feed.length - this.feedSize);
     for (const l of this.listeners) l(item);
   }
 

@@ -58,6 +58,7 @@ export class LatencyWindow {
 
   /** Percentiles of what was recorded since the newest copy at least `ageMs` old (or the oldest copy). */
   quantiles(nowMs: number, ageMs = this.stepMs * this.steps): WindowQuantiles {
+    this.update(nowMs);
     const src = this.source as Histogram;
     const h = this.scratch;
     h.reset();

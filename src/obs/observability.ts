@@ -4,75 +4,82 @@
  * /dashboard fed over the /v1/dashboard WebSocket). It reads the engine and the front end and
  * changes neither: `zonelb serve` and the demo pass it to startZonelb as an extension.
  */
-import type { Route } from '../net/http-router.ts';
 import type { ExtensionFactory } from '../net/app.ts';
+import type { Route } from '../net/http-router.ts';
 import { EngineBase } from '../engine/engine-base.ts';
 import { DASHBOARD_PATH, DASHBOARD_SOCKET_PATH, assetRoutes, loadDashboardAssets } from './dashboard-assets.ts';
-import { DashboardSampler, type DashboardFrame } from './dashboard-sampler.ts';
+import { DashboardSampler, TOP_ZONES, type DashboardFrame } from './dashboard-sampler.ts';
 import { DashboardSocket } from './dashboard-socket.ts';
 import { logEngineEvents } from './event-log.ts';
 import { EventTracker } from './event-tracker.ts';
+import { FleetSnapshot } from './fleet-snapshot.ts';
 import { LatencyWindow } from './latency-window.ts';
-import { createMetricsRegistry } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
+import { resolveObsOptions, type ObservabilityOptionsInput } from './obs-options.ts';
+import { ScaleView } from './scale-view.ts';
 import { ZoneCensus } from './zone-census.ts';
 
 export { DASHBOARD_PATH, DASHBOARD_SOCKET_PATH };
+export type { ObservabilityOptionsInput, ScaleStatusSource } from './obs-options.ts';
 export const METRICS_PATH = '/metrics';
-
-export interface ObservabilityOptions {
-  /** Dashboard frame period (ms). */
-  frameMs?: number;
-  /** Zone census period (ms): how stale zone figures may be. */
-  censusMs?: number;
-  /** How long a dead or removed server stays on the dashboard (ms). */
-  departedKeepMs?: number;
-}
 
 /** Latency windows keep a copy of the cumulative histogram every 2 s for a minute. */
 const WINDOW_STEP_MS = 2000;
 const WINDOW_STEPS = 30;
 
-export function observability(o: ObservabilityOptions = {}): ExtensionFactory {
+/**
+ * The extension. Options are validated here, once, before the service listens
+ * (ZLB_ERR_INVALID_OPTION naming `observability.<field>`).
+ */
+export function observability(input: ObservabilityOptionsInput = {}): ExtensionFactory {
+  const o = resolveObsOptions(input);
   return (ctx) => {
     const { engine, logger } = ctx;
+    const wallClock = Date.now;
     const stopLogging = logEngineEvents(engine, logger);
-    const tracker = new EventTracker(engine, { departedKeepMs: o.departedKeepMs });
-    const census = new ZoneCensus(engine, { everyMs: o.censusMs });
+    const tracker = new EventTracker(engine, { departedKeepMs: o.departedKeepMs, wallClock });
+    const census = new ZoneCensus(engine, { everyMs: o.censusMs, walkDuty: o.zoneWalkDuty, walkMaxZones: o.zoneWalkMaxZones, keep: Math.max(TOP_ZONES, o.maxZoneSeries), wallClock });
+    const scale = new ScaleView(tracker, o.scaleStatus, wallClock);
+    const fleet = new FleetSnapshot(engine);
     const base = engine instanceof EngineBase ? engine : undefined;
-    const engineStats = base?.stats;
-    const decisionLatency = engineStats ? new LatencyWindow(engineStats.batchLatency, WINDOW_STEP_MS, WINDOW_STEPS) : undefined;
+    const engineStats = base ? { stats: base.stats, latency: new LatencyWindow(base.stats.batchLatency, WINDOW_STEP_MS, WINDOW_STEPS) } : undefined;
     const gatewayLatency = new LatencyWindow(ctx.stats.batchLatency.histogram, WINDOW_STEP_MS, WINDOW_STEPS);
     // The service runs its engine on the default clock, performance.now(): heartbeat times are on it.
     const engineNow = (): number => performance.now();
-    const registry = createMetricsRegistry({
+    const metrics = createMetrics({
       engine,
       engineOptions: ctx.engineOptions,
       engineStats,
+      fleet,
       lastFailover: () => base?.lastFailover,
       net: ctx.stats,
       tracker,
       census,
-      decisionLatency,
+      scale,
       gatewayLatency,
-      now: () => performance.now(),
+      maxZoneSeries: o.maxZoneSeries,
       engineNow,
+      monotonicNow: () => performance.now(),
     });
     const sampler = new DashboardSampler({
       engine,
       engineOptions: ctx.engineOptions,
       engineStats,
       net: ctx.stats,
+      fleet,
       tracker,
       census,
-      decisionLatency,
+      scale,
       gatewayLatency,
+      maxServerRows: o.maxServerRows,
       engineNow,
-      wallClock: Date.now,
+      wallClock,
     });
     let lastFrame: DashboardFrame | undefined;
     const socket = new DashboardSocket(() => ({ t: 'hello', history: sampler.history(), feed: tracker.recent(), frame: lastFrame }));
     const frame = (): void => {
       try {
+        fleet.refresh();
         lastFrame = sampler.sample();
         socket.broadcast(lastFrame);
       } catch (e) {
@@ -80,7 +87,9 @@ export function observability(o: ObservabilityOptions = {}): ExtensionFactory {
       }
     };
     frame();
-    const timer = setInterval(frame, o.frameMs ?? 1000);
+    // Frames are built whether anyone watches or not: they also keep the chart history and the
+    // latency windows moving.
+    const timer = setInterval(frame, o.frameMs);
     timer.unref();
     const stopFeed = tracker.onFeed((item) => socket.broadcast({ t: 'event', item }));
 
@@ -93,11 +102,11 @@ export function observability(o: ObservabilityOptions = {}): ExtensionFactory {
         res.onAborted(() => {
           state.aborted = true;
         });
-        registry.metrics().then(
+        metrics.text().then(
           (text) => {
             if (state.aborted) return;
             res.cork(() => {
-              res.writeStatus('200 OK').writeHeader('content-type', registry.contentType).end(text);
+              res.writeStatus('200 OK').writeHeader('content-type', metrics.contentType).end(text);
             });
           },
           (e: unknown) => rc.fail(res, state, e),
