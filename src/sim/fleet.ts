@@ -2,13 +2,16 @@
  * The simulated fleet: game servers with a weight, a boot delay, and true CPU and memory that
  * grow with their players (plus noise), the ground truth the simulator measures against.
  *
- * Scaling plugs in here. Whatever decides the fleet's size (a scripted scenario event today,
- * an autoscaler in src/scale tomorrow) talks to `FleetControl` only:
+ * Scaling plugs in here. Whatever decides the fleet's size (a scripted scenario event, or
+ * zonelb's autoscaler through the simulator's scale provider) talks to `FleetControl` only:
  *
  *   fleet.start(count, weight)  asks for servers; each boots for `bootDelayS` (costing
  *                               server-hours) and only then is announced to the strategy;
  *   fleet.drain(id)             a graceful leave: no new joins, players re-placed, removed
  *                               once empty (or after `drainTimeoutS`, its stragglers re-placed);
+ *   fleet.drainedBy(id)         the autoscaler drains a server through the engine itself: the
+ *                               fleet only notes it, and leaves its removal to the autoscaler;
+ *   fleet.release(id)           ... which hands the empty server back: it stops;
  *   fleet.view()                what exists now and in which phase, with true load;
  *   fleet.now()                 the virtual clock, in seconds.
  *
@@ -35,9 +38,14 @@ export interface SimServer {
   endedAt: number;
   /** Players connected to it now (true count, kept by the runner). */
   players: number;
-  /** Last true readings, fractions of the machine. */
+  /** True usage, fractions of the machine (what the limits are judged on). */
+  trueCpu: number;
+  trueMemory: number;
+  /** The last readings it reported: true usage plus noise. */
   cpu: number;
   memory: number;
+  /** Draining under the autoscaler's control (it removes the server, not the fleet). */
+  managed: boolean;
   /** This machine's per-player cost against the fleet's nominal one (servers differ). */
   readonly costFactor: number;
   /** Most players it can hold with every true, noise-free reading under its limit. */
@@ -51,8 +59,8 @@ export interface FleetView {
   readonly weight: number;
   readonly phase: ServerPhase;
   readonly players: number;
-  readonly cpu: number;
-  readonly memory: number;
+  readonly trueCpu: number;
+  readonly trueMemory: number;
   readonly capacity: number;
 }
 
@@ -62,6 +70,8 @@ export interface FleetControl {
   view(): readonly FleetView[];
   start(count: number, weight?: number): string[];
   drain(id: string): void;
+  drainedBy(id: string): void;
+  release(id: string): void;
 }
 
 export interface FleetListener {
@@ -86,16 +96,17 @@ export class Fleet implements FleetControl {
   private readonly shapes: Rng;
   private readonly listener: FleetListener;
   private readonly drainTimeoutS: number;
+  private readonly ids = new Map<string, SimServer>();
   private clock = 0;
   private nextName = 0;
 
-  constructor(scenario: Scenario, listener: FleetListener, drainTimeoutS = 300) {
+  constructor(scenario: Scenario, listener: FleetListener) {
     this.f = scenario.fleet;
     this.limits = { cpu: scenario.engine.cpuLimit, memory: scenario.engine.memoryLimit };
     this.seed = scenario.seed;
     this.shapes = new Rng(scenario.seed, 'server-shapes');
     this.listener = listener;
-    this.drainTimeoutS = drainTimeoutS;
+    this.drainTimeoutS = scenario.fleet.drainTimeoutS;
   }
 
   now(): number {
@@ -130,6 +141,19 @@ export class Fleet implements FleetControl {
     this.listener.draining(s);
   }
 
+  drainedBy(id: string): void {
+    const s = this.byId(id);
+    if (s.phase !== 'up') return;
+    s.phase = 'draining';
+    s.managed = true;
+  }
+
+  release(id: string): void {
+    const s = this.byId(id);
+    if (s.phase === 'crashed' || s.phase === 'gone') return;
+    this.end(s, 'gone');
+  }
+
   crash(s: SimServer): void {
     if (s.phase === 'crashed' || s.phase === 'gone') return;
     const wasAnnounced = s.phase !== 'booting';
@@ -145,25 +169,28 @@ export class Fleet implements FleetControl {
         s.phase = 'up';
         s.upAt = now;
         this.listener.up(s);
-      } else if (s.phase === 'draining' && (s.players === 0 || now >= s.endedAt)) {
+      } else if (s.phase === 'draining' && !s.managed && (s.players === 0 || now >= s.endedAt)) {
         this.end(s, 'gone');
         this.listener.gone(s);
       }
     }
   }
 
-  /** True readings of an announced server now (noise drawn from its own stream). */
+  /** True usage of an announced server now, and the reading it reports (noise from its own stream). */
   measure(s: SimServer): void {
     const f = this.f;
     const load = (s.players * s.costFactor) / s.weight;
-    s.cpu = clamp01(f.cpuBase + f.cpuPerPlayer * load + f.cpuNoise * s.noise.normal());
-    s.memory = clamp01(f.memoryBase + f.memoryPerPlayer * load + f.memoryNoise * s.noise.normal());
+    s.trueCpu = f.cpuBase + f.cpuPerPlayer * load;
+    s.trueMemory = f.memoryBase + f.memoryPerPlayer * load;
+    s.cpu = clamp01(s.trueCpu + f.cpuNoise * s.noise.normal());
+    s.memory = clamp01(s.trueMemory + f.memoryNoise * s.noise.normal());
   }
 
-  /** Up (taking players) servers with room for one more player, on true noise-free costs. */
-  hasRoom(): boolean {
-    for (const s of this.servers) if (s.phase === 'up' && s.players < s.capacity) return true;
-    return false;
+  /** Seats left on servers taking players, by their true capacity. */
+  freeSeats(): number {
+    let free = 0;
+    for (const s of this.servers) if (s.phase === 'up' && s.players < s.capacity) free += s.capacity - s.players;
+    return free;
   }
 
   /** The largest true capacity among servers taking players (0 if none). */
@@ -173,8 +200,12 @@ export class Fleet implements FleetControl {
     return best;
   }
 
+  get(id: string): SimServer | undefined {
+    return this.ids.get(id);
+  }
+
   byId(id: string): SimServer {
-    const s = this.servers.find((x) => x.id === id);
+    const s = this.ids.get(id);
     if (!s) throw new Error(`no simulated server "${id}"`);
     return s;
   }
@@ -205,13 +236,17 @@ export class Fleet implements FleetControl {
       upAt: Number.NaN,
       endedAt: Number.NaN,
       players: 0,
+      trueCpu: f.cpuBase,
+      trueMemory: f.memoryBase,
       cpu: f.cpuBase,
       memory: f.memoryBase,
+      managed: false,
       costFactor,
       capacity,
       noise: new Rng(this.seed, `noise:${id}`),
     };
     this.servers.push(s);
+    this.ids.set(id, s);
     return s;
   }
 

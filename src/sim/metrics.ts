@@ -1,10 +1,14 @@
 /**
- * What a run measures, from the ground truth (true readings of the simulated servers, true
- * placements), never from what the strategy believes. Accumulated per tick, summarised at the
- * end, and sampled every `sampleS` for the charts.
+ * What a run measures, from the ground truth (the true, noise-free usage of the simulated
+ * servers and the true placements), never from what the strategy believes. Measured every
+ * tick, summarised at the end, and kept every `sampleS` for the charts (each point sums or
+ * takes the worst of the ticks in its window, so a one-tick violation still shows).
+ *
+ * Counters (joins, handoffs, moves) are bumped by the runner and count only from the
+ * scenario's `measureFromS` on, as the per-tick measures do.
  */
 import { build, type Histogram } from 'hdr-histogram-js';
-import type { Fleet, SimServer } from './fleet.ts';
+import type { SimServer } from './fleet.ts';
 import type { Placements } from './placements.ts';
 
 export interface RunSummary {
@@ -12,6 +16,8 @@ export interface RunSummary {
   strategy: string;
   seed: number;
   durationS: number;
+  /** Seconds measured (durationS − measureFromS). */
+  measuredS: number;
   players: { peak: number; mean: number; peakZoneShare: number; arrived: number };
   violations: {
     /** Times a server went from within its limits to over one. */
@@ -23,45 +29,93 @@ export interface RunSummary {
     capServerSeconds: number;
     /** Players on a server over a limit × seconds. */
     playerSeconds: number;
+    /** Highest utilisation any server reached (1 = at a limit; CPU, memory or cap, whichever is nearest). */
+    worstUtilisation: number;
   };
   joins: {
+    /** Join attempts (a refused player's retries count again). */
     total: number;
-    refused: number;
+    placed: number;
     queued: number;
-    /** Joins refused or queued while some server, by its true readings, had room for one more. */
+    refused: number;
+    /** Joins refused or queued while some server, by its true usage, had room for one more player. */
     deniedWhileRoom: number;
+    /** ... and the seats the fleet had left then, on average (a few: limits within noise of the truth; many: room left unused). */
+    freeSeatsWhenDenied: number;
+    /** Queued players seated later. */
+    admitted: number;
   };
-  /** Mean over time of Σ servers hosting each zone / Σ servers each zone's population needs (1 = ideal). */
-  fragmentation: number;
-  /** Zones on more servers than they need, at the worst moment. */
+  fragmentation: {
+    /** Mean over ticks of Σ servers hosting each zone / Σ servers each zone's population needs (1 = ideal). */
+    mean: number;
+    max: number;
+  };
+  /** A placed player walking into another zone. */
   crossings: number;
+  /** ... and landing on another server for it. */
   handoffs: number;
   /** handoffs / crossings. */
   handoffRate: number;
+  /** Players moved without asking: off draining servers (rebalancing), off crashed ones, or left without a seat. */
   moved: { drain: number; failover: number; lost: number };
-  failover: { crashes: number; meanS: number; maxS: number; strandedPlayerSeconds: number };
+  failover: {
+    crashes: number;
+    /** Seconds from a crash until its server holds no player (detection included). */
+    meanS: number;
+    maxS: number;
+    /** Players sitting on crashed servers × seconds. */
+    strandedPlayerSeconds: number;
+  };
   /** Max over weighted mean utilisation of the servers taking players (1 = perfectly even). */
   imbalance: { mean: number; p95: number };
   serverHours: number;
+  /** Servers taking players: fewest, most, mean over time. */
+  servers: { min: number; max: number; mean: number };
+  zones: { splits: number; merges: number };
+  hotZones: {
+    flagged: number;
+    cooled: number;
+    /** Seconds from the first flash crowd's start to its zone being flagged hot (null: never). */
+    detectS: number | null;
+    /** Seconds from that crowd's end to its zone being un-flagged (null: never). */
+    coolS: number | null;
+  };
+  scale: { decisions: number; started: number; released: number };
+}
+
+/** Wall-clock figures: they vary run to run, so they stay out of the summary that determinism is checked on. */
+export interface RunTiming {
+  /** Decision latency of join and move calls, microseconds. */
   latencyUs: { count: number; p50: number; p99: number; p999: number; max: number };
+  /** Longest re-placement of a crashed server's players (wall clock, ms). */
+  failoverWallMs: number;
   wallMs: number;
 }
 
-/** Chart points, one column per measure. */
+/** Chart points, one column per measure; each point covers the `sampleS` before it. */
 export interface RunSeries {
   t: number[];
+  /** Players in the world, and placed on live servers (at the point). */
   players: number[];
   placed: number[];
-  /** Queued, waiting to retry, or stranded on a crashed server. */
+  /** Queued, waiting to retry, or stranded on a crashed server (at the point). */
   unplaced: number[];
+  /** Servers taking players (at the point). */
   servers: number[];
+  /** Highest utilisation of any server in the window; mean utilisation at the point. */
   maxUtil: number[];
   meanUtil: number[];
+  /** Most servers over a limit at once in the window. */
   violating: number[];
-  refused: number[];
+  /** Joins refused or queued in the window. */
+  denied: number[];
+  /** Handoffs in the window. */
   handoffs: number[];
+  /** Mean fragmentation in the window. */
   fragmentation: number[];
 }
+
+export const SERIES_KEYS = ['players', 'placed', 'unplaced', 'servers', 'maxUtil', 'meanUtil', 'violating', 'denied', 'handoffs', 'fragmentation'] as const;
 
 export interface LimitsForMetrics {
   cpu: number;
@@ -69,23 +123,15 @@ export interface LimitsForMetrics {
   playersPerServer: number;
 }
 
+const MAX_NS = 60_000_000_000;
+
 export class RunMetrics {
   private readonly limits: LimitsForMetrics;
   private readonly latency: Histogram;
-  private readonly wasOver: Uint8Array[] = [];
-  readonly series: RunSeries = {
-    t: [],
-    players: [],
-    placed: [],
-    unplaced: [],
-    servers: [],
-    maxUtil: [],
-    meanUtil: [],
-    violating: [],
-    refused: [],
-    handoffs: [],
-    fragmentation: [],
-  };
+  private wasOver = new Uint8Array(64);
+  readonly series: RunSeries = { t: [], players: [], placed: [], unplaced: [], servers: [], maxUtil: [], meanUtil: [], violating: [], denied: [], handoffs: [], fragmentation: [] };
+  /** Counting now (past measureFromS). */
+  measuring = false;
   private ticks = 0;
   private playerSum = 0;
   private peakPlayers = 0;
@@ -96,122 +142,206 @@ export class RunMetrics {
   private memorySeconds = 0;
   private capSeconds = 0;
   private playerSeconds = 0;
+  private worstUtil = 0;
   joins = 0;
+  placed = 0;
   refused = 0;
   queued = 0;
   deniedWhileRoom = 0;
+  private freeSeatsSum = 0;
+  admitted = 0;
   crossings = 0;
   handoffs = 0;
   movedDrain = 0;
   movedFailover = 0;
   lost = 0;
+  splits = 0;
+  merges = 0;
   private fragSum = 0;
   private fragTicks = 0;
-  private lastFrag = 1;
+  private fragMax = 0;
   private readonly imbalances: number[] = [];
   private serverSecondsUsed = 0;
+  private upSum = 0;
+  private upMin = Infinity;
+  private upMax = 0;
   private readonly failoverTimes: number[] = [];
   private strandedSeconds = 0;
+  failoverWallMs = 0;
+  // The chart window being gathered.
+  private wMaxUtil = 0;
+  private wViolating = 0;
+  private wFragSum = 0;
+  private wFragTicks = 0;
+  private wDenied = 0;
+  private wHandoffs = 0;
 
   constructor(limits: LimitsForMetrics) {
     this.limits = limits;
-    this.latency = build({ useWebAssembly: false, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: 3 });
+    this.latency = build({ useWebAssembly: false, lowestDiscernibleValue: 1, highestTrackableValue: MAX_NS, numberOfSignificantValueDigits: 3 });
   }
 
   /** One decision took `ns` nanoseconds. */
   recordDecision(ns: number): void {
-    this.latency.recordValue(ns < 1 ? 1 : ns > 60_000_000_000 ? 60_000_000_000 : Math.round(ns));
+    this.latency.recordValue(ns < 1 ? 1 : ns > MAX_NS ? MAX_NS : Math.round(ns));
+  }
+
+  /** A join was queued or refused while the fleet had `freeSeats` true seats left. */
+  denied(freeSeats: number, queued: boolean): void {
+    this.wDenied++;
+    if (!this.measuring) return;
+    if (queued) this.queued++;
+    else this.refused++;
+    if (freeSeats > 0) {
+      this.deniedWhileRoom++;
+      this.freeSeatsSum += freeSeats;
+    }
+  }
+
+  handoff(): void {
+    this.wHandoffs++;
+    if (this.measuring) this.handoffs++;
   }
 
   failoverDone(seconds: number): void {
-    this.failoverTimes.push(seconds);
+    if (this.measuring) this.failoverTimes.push(seconds);
   }
 
-  /** Utilisation of a server: the nearest limit it is to (1 = at a limit). */
+  /** Utilisation of a server on its true usage: the nearest limit it is to (1 = at a limit). */
   utilisation(s: SimServer): number {
     const l = this.limits;
-    return Math.max(s.cpu / l.cpu, s.memory / l.memory, s.players / Math.floor(s.weight * l.playersPerServer));
+    return Math.max(s.trueCpu / l.cpu, s.trueMemory / l.memory, s.players / Math.floor(s.weight * l.playersPerServer));
   }
 
-  /** Measure one tick of `dt` seconds, after the servers' readings were taken. */
-  tick(now: number, dt: number, fleet: Fleet, placements: Placements, world: { population: number; zonePopulation: Int32Array }, unplaced: number, stranded: number, sample: boolean): void {
+  /** Measure one tick of `dt` seconds, after the servers' usage was taken. */
+  tick(
+    now: number,
+    dt: number,
+    servers: readonly SimServer[],
+    placements: Placements,
+    world: { population: number; zonePopulation: Int32Array },
+    unplaced: number,
+    sample: boolean,
+  ): void {
     const l = this.limits;
-    this.ticks++;
+    const m = this.measuring;
     const population = world.population;
-    this.playerSum += population;
-    if (population > this.peakPlayers) this.peakPlayers = population;
-    if (population >= 100) {
-      let top = 0;
-      for (const p of world.zonePopulation) if (p > top) top = p;
-      this.peakZoneShare = Math.max(this.peakZoneShare, top / population);
-    }
-    this.strandedSeconds += stranded * dt;
     let up = 0;
     let maxUtil = 0;
     let utilWeighted = 0;
     let weight = 0;
     let violating = 0;
     let placed = 0;
-    for (const s of fleet.servers) {
-      if (s.phase === 'booting' || s.phase === 'up' || s.phase === 'draining') this.serverSecondsUsed += dt;
-      if (s.phase !== 'up' && s.phase !== 'draining') continue;
+    let stranded = 0;
+    let largest = 0;
+    if (this.wasOver.length < servers.length) {
+      const grown = new Uint8Array(servers.length * 2);
+      grown.set(this.wasOver);
+      this.wasOver = grown;
+    }
+    for (const s of servers) {
+      if (s.phase === 'crashed') {
+        stranded += s.players;
+        continue;
+      }
+      if (s.phase === 'gone') continue;
+      if (m) this.serverSecondsUsed += dt; // booting, up or draining: paid for
+      if (s.phase === 'booting') continue;
       placed += s.players;
-      while (this.wasOver.length <= s.index) this.wasOver.push(new Uint8Array(1));
-      const cpuOver = s.cpu >= l.cpu;
-      const memOver = s.memory >= l.memory;
+      const cpuOver = s.trueCpu >= l.cpu;
+      const memOver = s.trueMemory >= l.memory;
       const capOver = s.players > Math.floor(s.weight * l.playersPerServer);
       const over = cpuOver || memOver || capOver;
-      if (over) {
-        violating++;
-        this.serverSeconds += dt;
-        this.playerSeconds += s.players * dt;
-        if (cpuOver) this.cpuSeconds += dt;
-        if (memOver) this.memorySeconds += dt;
-        if (capOver) this.capSeconds += dt;
-        if (this.wasOver[s.index]![0] === 0) this.episodes++;
-      }
-      this.wasOver[s.index]![0] = over ? 1 : 0;
-      if (s.phase !== 'up') continue;
-      up++;
       const u = this.utilisation(s);
       if (u > maxUtil) maxUtil = u;
+      if (over) {
+        violating++;
+        if (m) {
+          this.serverSeconds += dt;
+          this.playerSeconds += s.players * dt;
+          if (cpuOver) this.cpuSeconds += dt;
+          if (memOver) this.memorySeconds += dt;
+          if (capOver) this.capSeconds += dt;
+          if (this.wasOver[s.index] === 0) this.episodes++;
+        }
+      }
+      this.wasOver[s.index] = over ? 1 : 0;
+      if (s.phase !== 'up') continue;
+      up++;
+      if (s.capacity > largest) largest = s.capacity;
       utilWeighted += u * s.weight;
       weight += s.weight;
     }
     const meanUtil = weight > 0 ? utilWeighted / weight : 0;
-    // Imbalance only means something once servers carry load.
-    if (meanUtil > 0.05 && up > 1) this.imbalances.push(maxUtil / meanUtil);
-    const frag = fragmentation(placements, fleet.largestCapacity());
+    const needed = placements.neededServers(largest);
+    const frag = needed > 0 ? placements.hosting / needed : Number.NaN;
+    if (m) {
+      this.ticks++;
+      this.playerSum += population;
+      if (population > this.peakPlayers) this.peakPlayers = population;
+      if (population >= 100) {
+        let top = 0;
+        for (const p of world.zonePopulation) if (p > top) top = p;
+        if (top / population > this.peakZoneShare) this.peakZoneShare = top / population;
+      }
+      if (maxUtil > this.worstUtil) this.worstUtil = maxUtil;
+      this.strandedSeconds += stranded * dt;
+      this.upSum += up;
+      if (up < this.upMin) this.upMin = up;
+      if (up > this.upMax) this.upMax = up;
+      // Imbalance only means something once servers carry load.
+      if (meanUtil > 0.05 && up > 1) this.imbalances.push(maxUtil / meanUtil);
+      if (!Number.isNaN(frag)) {
+        this.fragSum += frag;
+        this.fragTicks++;
+        if (frag > this.fragMax) this.fragMax = frag;
+      }
+    }
+    if (maxUtil > this.wMaxUtil) this.wMaxUtil = maxUtil;
+    if (violating > this.wViolating) this.wViolating = violating;
     if (!Number.isNaN(frag)) {
-      this.fragSum += frag;
-      this.fragTicks++;
-      this.lastFrag = frag;
+      this.wFragSum += frag;
+      this.wFragTicks++;
     }
-    if (sample) {
-      const s = this.series;
-      s.t.push(now);
-      s.players.push(population);
-      s.placed.push(placed);
-      s.unplaced.push(unplaced);
-      s.servers.push(up);
-      s.maxUtil.push(round3(maxUtil));
-      s.meanUtil.push(round3(meanUtil));
-      s.violating.push(violating);
-      s.refused.push(this.refused + this.queued);
-      s.handoffs.push(this.handoffs);
-      s.fragmentation.push(round3(this.lastFrag));
-    }
+    if (!sample) return;
+    const s = this.series;
+    s.t.push(round3(now));
+    s.players.push(population);
+    s.placed.push(placed);
+    s.unplaced.push(unplaced + stranded);
+    s.servers.push(up);
+    s.maxUtil.push(round3(this.wMaxUtil));
+    s.meanUtil.push(round3(meanUtil));
+    s.violating.push(this.wViolating);
+    s.denied.push(this.wDenied);
+    s.handoffs.push(this.wHandoffs);
+    s.fragmentation.push(this.wFragTicks > 0 ? round3(this.wFragSum / this.wFragTicks) : 0);
+    this.wMaxUtil = 0;
+    this.wViolating = 0;
+    this.wFragSum = 0;
+    this.wFragTicks = 0;
+    this.wDenied = 0;
+    this.wHandoffs = 0;
   }
 
-  summary(base: { scenario: string; strategy: string; seed: number; durationS: number; arrived: number; wallMs: number }): RunSummary {
-    const sortedImb = [...this.imbalances].sort((a, b) => a - b);
-    const h = this.latency;
-    const us = (ns: number): number => round3(ns / 1000);
+  summary(base: {
+    scenario: string;
+    strategy: string;
+    seed: number;
+    durationS: number;
+    measuredS: number;
+    arrived: number;
+    hotZones: RunSummary['hotZones'];
+    scale: RunSummary['scale'];
+  }): RunSummary {
+    const imb = Float64Array.from(this.imbalances).sort();
+    const ft = this.failoverTimes;
     return {
       scenario: base.scenario,
       strategy: base.strategy,
       seed: base.seed,
       durationS: base.durationS,
+      measuredS: base.measuredS,
       players: {
         peak: this.peakPlayers,
         mean: Math.round(this.playerSum / Math.max(1, this.ticks)),
@@ -225,51 +355,49 @@ export class RunMetrics {
         memoryServerSeconds: round3(this.memorySeconds),
         capServerSeconds: round3(this.capSeconds),
         playerSeconds: Math.round(this.playerSeconds),
+        worstUtilisation: round3(this.worstUtil),
       },
-      joins: { total: this.joins, refused: this.refused, queued: this.queued, deniedWhileRoom: this.deniedWhileRoom },
-      fragmentation: round3(this.fragTicks > 0 ? this.fragSum / this.fragTicks : 1),
+      joins: {
+        total: this.joins,
+        placed: this.placed,
+        queued: this.queued,
+        refused: this.refused,
+        deniedWhileRoom: this.deniedWhileRoom,
+        freeSeatsWhenDenied: round3(this.deniedWhileRoom > 0 ? this.freeSeatsSum / this.deniedWhileRoom : 0),
+        admitted: this.admitted,
+      },
+      fragmentation: { mean: round3(this.fragTicks > 0 ? this.fragSum / this.fragTicks : 1), max: round3(this.fragTicks > 0 ? this.fragMax : 1) },
       crossings: this.crossings,
       handoffs: this.handoffs,
       handoffRate: round3(this.crossings > 0 ? this.handoffs / this.crossings : 0),
       moved: { drain: this.movedDrain, failover: this.movedFailover, lost: this.lost },
       failover: {
-        crashes: this.failoverTimes.length,
-        meanS: round3(this.failoverTimes.length > 0 ? this.failoverTimes.reduce((a, b) => a + b, 0) / this.failoverTimes.length : 0),
-        maxS: round3(this.failoverTimes.length > 0 ? Math.max(...this.failoverTimes) : 0),
+        crashes: ft.length,
+        meanS: round3(ft.length > 0 ? ft.reduce((a, b) => a + b, 0) / ft.length : 0),
+        maxS: round3(ft.length > 0 ? Math.max(...ft) : 0),
         strandedPlayerSeconds: Math.round(this.strandedSeconds),
       },
       imbalance: {
-        mean: round3(sortedImb.length > 0 ? sortedImb.reduce((a, b) => a + b, 0) / sortedImb.length : 1),
-        p95: round3(sortedImb.length > 0 ? sortedImb[Math.min(sortedImb.length - 1, Math.floor(sortedImb.length * 0.95))]! : 1),
+        mean: round3(imb.length > 0 ? imb.reduce((a, b) => a + b, 0) / imb.length : 1),
+        p95: round3(imb.length > 0 ? imb[Math.min(imb.length - 1, Math.floor(imb.length * 0.95))]! : 1),
       },
       serverHours: round3(this.serverSecondsUsed / 3600),
-      latencyUs: {
-        count: h.totalCount,
-        p50: us(h.getValueAtPercentile(50)),
-        p99: us(h.getValueAtPercentile(99)),
-        p999: us(h.getValueAtPercentile(99.9)),
-        max: us(h.maxValue),
-      },
-      wallMs: Math.round(base.wallMs),
+      servers: { min: this.upMin === Infinity ? 0 : this.upMin, max: this.upMax, mean: round3(this.upSum / Math.max(1, this.ticks)) },
+      zones: { splits: this.splits, merges: this.merges },
+      hotZones: base.hotZones,
+      scale: base.scale,
     };
   }
-}
 
-/**
- * Σ over zones of the servers hosting the zone, over Σ of the servers its population needs
- * (⌈population / the largest true server capacity⌉). NaN when nobody is placed.
- */
-export function fragmentation(placements: Placements, capacity: number): number {
-  if (capacity <= 0) return Number.NaN;
-  let hosting = 0;
-  let needed = 0;
-  for (let z = 0; z < placements.zones; z++) {
-    const p = placements.population[z]!;
-    if (p === 0) continue;
-    hosting += placements.spread[z]!;
-    needed += Math.ceil(p / capacity);
+  timing(wallMs: number): RunTiming {
+    const h = this.latency;
+    const us = (ns: number): number => round3(ns / 1000);
+    return {
+      latencyUs: { count: h.totalCount, p50: us(h.getValueAtPercentile(50)), p99: us(h.getValueAtPercentile(99)), p999: us(h.getValueAtPercentile(99.9)), max: us(h.maxValue) },
+      failoverWallMs: round3(this.failoverWallMs),
+      wallMs: Math.round(wallMs),
+    };
   }
-  return needed === 0 ? Number.NaN : hosting / needed;
 }
 
 function round3(x: number): number {

@@ -29,6 +29,11 @@ export class Placements {
   private readonly servers: readonly SimServer[];
   /** Players of each server, for re-placing them (order of arrival on it). */
   private readonly members: Set<number>[] = [];
+  /** Σ spread: (server, zone) pairs holding at least one player. */
+  hosting = 0;
+  /** Σ over zones of ⌈population / needCapacity⌉, kept as populations change. */
+  private needCapacity = 0;
+  private needed = 0;
 
   constructor(zones: number, servers: readonly SimServer[]) {
     this.zones = zones;
@@ -76,8 +81,11 @@ export class Placements {
     this.serverOf[p] = s;
     this.zoneOf[p] = zone;
     const pz = this.perZone[s]!;
-    if (pz[zone]!++ === 0) this.spread[zone]!++;
-    this.population[zone]!++;
+    if (pz[zone]!++ === 0) {
+      this.spread[zone]!++;
+      this.hosting++;
+    }
+    this.populationChanged(zone, 1);
     this.members[s]!.add(p);
     this.servers[s]!.players++;
   }
@@ -88,12 +96,36 @@ export class Placements {
     if (s >= 0) {
       const zone = this.zoneOf[p]!;
       const pz = this.perZone[s]!;
-      if (--pz[zone]! === 0) this.spread[zone]!--;
-      this.population[zone]!--;
+      if (--pz[zone]! === 0) {
+        this.spread[zone]!--;
+        this.hosting--;
+      }
+      this.populationChanged(zone, -1);
       this.members[s]!.delete(p);
       this.servers[s]!.players--;
     }
     this.serverOf[p] = next;
+  }
+
+  /**
+   * Servers the placed population needs at least: Σ over zones of ⌈population / capacity⌉
+   * (recomputed over every zone only when `capacity` changes, kept up incrementally otherwise).
+   */
+  neededServers(capacity: number): number {
+    if (capacity !== this.needCapacity) {
+      this.needCapacity = capacity;
+      let n = 0;
+      if (capacity > 0) for (let z = 0; z < this.zones; z++) n += Math.ceil(this.population[z]! / capacity);
+      this.needed = n;
+    }
+    return this.needed;
+  }
+
+  private populationChanged(zone: number, d: number): void {
+    const before = this.population[zone]!;
+    this.population[zone] = before + d;
+    const c = this.needCapacity;
+    if (c > 0) this.needed += Math.ceil((before + d) / c) - Math.ceil(before / c);
   }
 
   /** Same or another server, new zone. */

@@ -32,9 +32,10 @@ export class Traffic {
   /** Cumulative attraction, for drawing an arrival's zone; rebuilt when attraction changes. */
   private readonly cumulative: Float64Array;
   private cumulativeDirty = true;
-  /** A share of the arrivals goes straight to one zone (a capital), or NONE. */
+  /** A share of the arrivals goes straight to one zone (a capital) and stays there, or NONE. */
   private spawnZone = NONE;
   private spawnShare = 0;
+  private readonly profile: readonly number[] | undefined;
   private readonly meanSession: number;
   private readonly warmupCount: number;
   // Per player (index = player id), grown by doubling.
@@ -59,6 +60,7 @@ export class Traffic {
     this.dwellFactor = new Float64Array(map.zones).fill(1);
     this.cumulative = new Float64Array(map.zones);
     this.meanSession = this.w.sessionMedianS * Math.exp((this.w.sessionSigma * this.w.sessionSigma) / 2);
+    this.profile = this.w.dailyProfile;
     this.warmupCount = Math.round(this.w.players * this.curve(0));
   }
 
@@ -96,7 +98,7 @@ export class Traffic {
     this.dwellFactor[zone] = factor;
   }
 
-  /** Send `share` of all arrivals straight to `zone` (0 stops it). */
+  /** Send `share` of all arrivals straight to `zone`, to stay there for their session (0 stops it). */
   setSpawn(zone: number, share: number): void {
     this.spawnZone = share > 0 ? zone : NONE;
     this.spawnShare = share;
@@ -107,9 +109,17 @@ export class Traffic {
     this.bursts.push({ zone, left: players, until: now + rampS, perSecond: players / rampS, endAt, carry: 0 });
   }
 
-  /** Daily curve factor at `t` seconds into the run. */
+  /** Daily curve factor at `t` seconds into the run: the profile if the world has one, else the cosine. */
   curve(t: number): number {
     const w = this.w;
+    const p = this.profile;
+    if (p) {
+      const day = (((w.startS + t) % w.dayS) + w.dayS) % w.dayS;
+      const x = (day / w.dayS) * p.length;
+      const i = Math.floor(x);
+      const f = x - i;
+      return p[i % p.length]! * (1 - f) + p[(i + 1) % p.length]! * f;
+    }
     return 1 + w.dailyAmplitude * Math.cos((2 * Math.PI * (w.startS + t - w.peakS)) / w.dayS);
   }
 
@@ -137,7 +147,8 @@ export class Traffic {
       }
     }
     // Arrivals: the steady Poisson stream, the warm-up cohort, the bursts of events.
-    let count = this.arrivals.poisson(((this.w.players / this.meanSession) * this.curve(now) * dt));
+    const steady = this.arrivals.poisson((this.w.players / this.meanSession) * this.curve(now) * dt);
+    let count = steady;
     if (this.w.warmupS > 0 && now - dt < this.w.warmupS) {
       const from = Math.max(0, now - dt);
       const to = Math.min(now, this.w.warmupS);
@@ -145,10 +156,19 @@ export class Traffic {
     } else if (this.w.warmupS === 0 && now - dt <= 0) {
       count += this.warmupCount;
     }
+    const warm = Math.max(0, count - steady);
     for (let k = 0; k < count; k++) {
-      const zone = this.spawnZone !== NONE && this.arrivals.next() < this.spawnShare ? this.spawnZone : this.pickZone();
-      const session = this.arrivals.logNormal(this.w.sessionMedianS, this.w.sessionSigma);
-      sink.arrive(this.add(zone, now + session, now + this.walks.exponential(this.w.dwellMeanS * this.dwellFactor[zone]!)), zone);
+      const pinned = this.spawnZone !== NONE && this.arrivals.next() < this.spawnShare;
+      const zone = pinned ? this.spawnZone : this.pickZone();
+      // The starting population was already playing: what is left of a session caught in
+      // progress (a length-biased session, log-normal with median × e^σ², times a uniform
+      // share), so the population holds level instead of overshooting as fresh sessions would.
+      const session =
+        k < warm
+          ? this.arrivals.next() * this.arrivals.logNormal(this.w.sessionMedianS * Math.exp(this.w.sessionSigma ** 2), this.w.sessionSigma)
+          : this.arrivals.logNormal(this.w.sessionMedianS, this.w.sessionSigma);
+      const firstMove = pinned ? Infinity : now + this.walks.exponential(this.w.dwellMeanS * this.dwellFactor[zone]!);
+      sink.arrive(this.add(zone, now + session, firstMove), zone);
     }
     for (const b of this.bursts) {
       if (b.left <= 0) continue;

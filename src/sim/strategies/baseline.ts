@@ -30,19 +30,19 @@ export abstract class Baseline implements Strategy {
   }
 
   drainServer(s: SimServer): Promise<void> {
-    this.close_(s);
+    this.closeServer(s);
     this.replaceAll(s, 'drain');
     return Promise.resolve();
   }
 
   removeServer(s: SimServer): Promise<void> {
-    this.close_(s);
+    this.closeServer(s);
     this.replaceAll(s, 'drain');
     return Promise.resolve();
   }
 
   serverDead(s: SimServer): void {
-    this.close_(s);
+    this.closeServer(s);
     this.replaceAll(s, 'failover');
   }
 
@@ -68,7 +68,7 @@ export abstract class Baseline implements Strategy {
     return Promise.resolve();
   }
 
-  private close_(s: SimServer): void {
+  private closeServer(s: SimServer): void {
     const i = this.open.indexOf(s);
     if (i >= 0) {
       this.open.splice(i, 1);
@@ -76,11 +76,13 @@ export abstract class Baseline implements Strategy {
     }
   }
 
+  /** One fresh decision for each player of `s`; a player with nowhere to go is lost (it joins again later). */
   private replaceAll(s: SimServer, reason: 'drain' | 'failover'): void {
     const placements = this.ctx.placements;
     for (const p of placements.playersOn(s.index)) {
       const target = this.open.length === 0 ? Refusal.NoServers : this.choose(p, placements.zoneOf[p]!);
-      this.ctx.moved(p, target >= 0 ? target : -1, target >= 0 ? reason : 'lost');
+      if (target >= 0) this.ctx.moved(p, target, reason);
+      else this.ctx.moved(p, -1, 'lost');
     }
   }
 }

@@ -1,65 +1,83 @@
 /**
  * zonelb itself: the engine `zonelb serve` runs (LocalEngine: the control plane and one
- * ShardCore on this thread), on the simulator's virtual clock. It is told what a deployment
- * tells it (servers registering, heartbeats with their readings, drains, removals) and finds
- * crashes itself, from missing heartbeats.
+ * ShardCore on this thread) with its scaling loop beside it (ScaleController: the hot-zone
+ * monitor, and the autoscaler when the scenario or the strategy turns it on), on the
+ * simulator's virtual clock. It is told what a deployment tells it (servers registering,
+ * heartbeats with their readings, drains, removals) and finds crashes itself, from missing
+ * heartbeats. Its autoscaler starts and stops simulated servers through SimScaleProvider.
  */
-import { Op, Reason, Status } from '../../core/codes.ts';
-import { createEngine } from '../../index.ts';
-import type { Engine, ReplacementEvent, ResultSink } from '../../engine/types.ts';
+import { NO_SERVER, Op, Reason, Status, statusName } from '../../core/codes.ts';
+import { LocalEngine } from '../../engine/local-engine.ts';
+import type { ReplacementEvent, ResultSink } from '../../engine/types.ts';
+import { ScaleController } from '../../scale/scale-controller.ts';
+import type { ScaleOptions } from '../../scale/scale-options.ts';
 import type { SimServer } from '../fleet.ts';
-import { engineAdjacency } from '../world-map.ts';
-import type { WorldMap } from '../world-map.ts';
+import { simScaleOptions } from '../scenario.ts';
+import { SimScaleProvider } from '../sim-scale-provider.ts';
 import { Refusal, type MoveReason, type Strategy, type StrategyContext } from '../strategy.ts';
+import { engineAdjacency } from '../world-map.ts';
 
 const REASONS: Partial<Record<number, MoveReason>> = {
   [Reason.Crashed]: 'failover',
   [Reason.Drained]: 'drain',
   [Reason.Removed]: 'drain',
   [Reason.Admitted]: 'admitted',
-  [Reason.Lost]: 'lost',
 };
 
 export class ZonelbStrategy implements Strategy {
-  readonly name = 'zonelb';
+  readonly name: string;
+  readonly engine: LocalEngine;
+  readonly scale: ScaleController;
+  readonly provider: SimScaleProvider;
   private readonly ctx: StrategyContext;
-  private readonly engine: Engine;
   /** Engine server handle → simulator server index. */
   private readonly indexOf = new Map<number, number>();
+  /** The virtual clock the engine reads, in milliseconds. */
+  private readonly clock = { ms: 0 };
   // One request at a time through the batch path: preallocated, nothing allocated per request.
   private readonly req = { ops: new Uint8Array(1), players: new Uint32Array(1), zones: new Uint32Array(1) };
   private readonly sink: ResultSink = { status: new Uint8Array(1), server: new Int32Array(1), position: new Uint32Array(1), done: () => undefined };
 
-  static async create(ctx: StrategyContext, map: WorldMap): Promise<ZonelbStrategy> {
+  /** `mode` overrides the scenario's autoscaler mode (zonelb-reactive, zonelb-predictive). */
+  constructor(ctx: StrategyContext, name: string, mode?: ScaleOptions['mode']) {
     const s = ctx.scenario;
-    const clock = { ms: 0 };
-    const engine = await createEngine(
+    this.name = name;
+    this.ctx = ctx;
+    let burst = 0;
+    for (const e of s.events) if (e.type === 'flash-crowd') burst += e.players;
+    // Records for everyone placed, queued or holding a reconnect seat at once, with room to spare.
+    const records = 4 * s.world.players * Math.max(1, ...(s.world.dailyProfile ?? [1 + s.world.dailyAmplitude])) + 2 * burst;
+    this.engine = new LocalEngine(
       {
         shards: 1,
-        maxZones: map.zones,
+        maxZones: ctx.map.zones,
         maxServers: 4096,
-        maxPlayers: Math.max(1 << 16, 1 << Math.ceil(Math.log2(s.world.players * 4))),
+        maxPlayers: Math.max(1 << 16, 2 ** Math.ceil(Math.log2(records))),
         limits: { cpu: s.engine.cpuLimit, memory: s.engine.memoryLimit, playersPerServer: s.fleet.playersPerServer },
         reconnectMs: s.engine.reconnectMs,
         suspectAfterMs: s.engine.suspectAfterMs,
         deadAfterMs: s.engine.deadAfterMs,
         whenFull: s.engine.whenFull,
-        ...(s.engine.adjacency ? { adjacency: engineAdjacency(map) } : {}),
+        mergeBelow: s.engine.mergeBelow,
+        boundedLoadEpsilon: s.engine.boundedLoadEpsilon,
+        ...(s.engine.adjacency ? { adjacency: engineAdjacency(ctx.map) } : {}),
       },
-      { clock: () => clock.ms, autoTick: false },
+      { clock: () => this.clock.ms, autoTick: false },
     );
-    return new ZonelbStrategy(ctx, engine, clock);
-  }
-
-  /** The virtual clock the engine reads, in milliseconds. */
-  private readonly clock: { ms: number };
-
-  private constructor(ctx: StrategyContext, engine: Engine, clock: { ms: number }) {
-    this.ctx = ctx;
-    this.engine = engine;
-    this.clock = clock;
-    engine.onReplacement((events) => this.replaced(events));
-    engine.onEvent((e) => ctx.event(e));
+    const options = simScaleOptions(s, mode);
+    this.provider = new SimScaleProvider(ctx.fleet, options.serverWeight);
+    this.scale = new ScaleController({
+      engine: this.engine,
+      engineOptions: this.engine.options,
+      options,
+      provider: this.provider,
+      onError: (e) => {
+        // The provider and the engine run in process here: a failure is a bug, not weather.
+        throw e;
+      },
+    });
+    this.engine.onReplacement((events) => this.replaced(events));
+    this.engine.onEvent((e) => ctx.event(e));
   }
 
   private at(now: number): void {
@@ -79,7 +97,8 @@ export class ZonelbStrategy implements Strategy {
 
   async removeServer(s: SimServer, now: number): Promise<void> {
     this.at(now);
-    await this.engine.removeServer(s.id);
+    // Already gone when the failure detector found it dead first.
+    if (this.engine.hasServer(s.id)) await this.engine.removeServer(s.id);
   }
 
   /** The engine's own failure detector finds crashes (from missing heartbeats) during tick. */
@@ -105,10 +124,17 @@ export class ZonelbStrategy implements Strategy {
   async tick(now: number): Promise<void> {
     this.at(now);
     await this.engine.tick(this.clock.ms);
+    await this.scale.step(this.clock.ms);
   }
 
-  close(): Promise<void> {
-    return this.engine.close();
+  async close(now: number): Promise<void> {
+    this.at(now);
+    await this.scale.close(this.clock.ms);
+    await this.engine.close();
+  }
+
+  scaleCounts(): { started: number; released: number } {
+    return { started: this.provider.started, released: this.provider.released };
   }
 
   private decide(op: number, player: number, zone: number, now: number): number {
@@ -118,25 +144,40 @@ export class ZonelbStrategy implements Strategy {
     this.req.zones[0] = zone;
     // LocalEngine answers synchronously: the sink holds the answer when submit returns.
     this.engine.submit(this.req, 0, 1, this.sink);
-    switch (this.sink.status[0]) {
+    const status = this.sink.status[0]!;
+    // A leave is done, or was for a player the engine no longer holds (it was lost): nothing to place.
+    if (op === Op.Leave) return Refusal.Full;
+    switch (status) {
       case Status.Ok:
-      case Status.Reconnected:
-        return this.indexOf.get(this.sink.server[0]!) ?? Refusal.Full;
+      case Status.Reconnected: {
+        const index = this.indexOf.get(this.sink.server[0]!);
+        if (index === undefined) throw new Error(`zonelb placed player ${player} on a server handle the simulator never registered`);
+        return index;
+      }
       case Status.Queued:
         return Refusal.Queued;
       case Status.NoServers:
         return Refusal.NoServers;
-      default:
+      case Status.Full:
         return Refusal.Full;
+      default:
+        // NotFound, Invalid, Overloaded: the simulator asked something it should not have.
+        throw new Error(`zonelb answered ${statusName[status]} to op ${op} of player ${player} in zone ${zone}`);
     }
   }
 
   private replaced(events: ReplacementEvent[]): void {
     for (const e of events) {
+      if (e.reason === Reason.Lost) this.ctx.moved(e.player, -1, 'lost');
       const reason = REASONS[e.reason];
       if (reason === undefined) continue;
-      const index = e.newServer < 0 ? -1 : (this.indexOf.get(e.newServer) ?? -1);
-      this.ctx.moved(e.player, index, index < 0 ? 'lost' : reason);
+      if (e.newServer === NO_SERVER) {
+        this.ctx.moved(e.player, Refusal.Queued, reason);
+        continue;
+      }
+      const index = this.indexOf.get(e.newServer);
+      if (index === undefined) throw new Error(`zonelb moved player ${e.player} to a server handle the simulator never registered`);
+      this.ctx.moved(e.player, index, reason);
     }
   }
 }
