@@ -10,6 +10,8 @@ import { simulate } from '../src/cli/sim.ts';
 import { COLUMNS } from '../src/sim/comparison.ts';
 import type { SimReport } from '../src/sim/report-model.ts';
 import { scriptJson } from '../src/sim/report-html.ts';
+import { columnByKey } from '../src/sim/comparison.ts';
+import { goalTable, pivotTable, readmeTables } from '../src/sim/readme-tables.ts';
 import { SERIES_KEYS } from '../src/sim/metrics.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'zonelb-report-'));
@@ -101,5 +103,24 @@ describe('the JSON and CSV files', () => {
     const series = readFileSync(files.seriesCsv, 'utf8').trim().split('\n');
     expect(series[0]).toBe(['scenario', 'strategy', 't', ...SERIES_KEYS].join(','));
     expect(series).toHaveLength(1 + 3 * 30);
+  });
+});
+
+describe('the README tables', () => {
+  it('mark each of zonelb’s goals met or missed from the numbers', () => {
+    const z = report.scenarios[0]!.runs.find((r) => r.summary.strategy === 'zonelb')!.summary;
+    const ring = report.scenarios[0]!.runs.find((r) => r.summary.strategy === 'ring')!.summary;
+    const row = goalTable(report).split('\n')[2]!.split(' | ');
+    expect(row[0]).toBe('| tiny-crash');
+    expect(row[1]!.startsWith(z.violations.serverSeconds === 0 ? '✓' : '✗')).toBe(true);
+    expect(row[2]!.startsWith(z.joins.deniedWhileRoom === 0 ? '✓' : '✗')).toBe(true);
+    expect(row[4]).toContain(`${Math.round(z.handoffRate * 100)} % vs ${Math.round(ring.handoffRate * 100)} %`);
+  });
+
+  it('lay one measure out with scenarios down and strategies across', () => {
+    const t = pivotTable(report, columnByKey('fragmentation')).split('\n');
+    expect(t[0]).toBe('| scenario | zonelb | ring | packed |');
+    expect(t[2]).toMatch(/^\| tiny-crash \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \|$/);
+    expect(readmeTables(report, 'npm run sim:readme')).toContain('Produced by `npm run sim:readme`');
   });
 });

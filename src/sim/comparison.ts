@@ -64,7 +64,7 @@ export const COLUMNS: readonly Column[] = [
   {
     key: 'fragmentation',
     title: 'fragmentation',
-    help: 'servers hosting each zone over the fewest its population needs, summed over zones, mean over time (1 = every zone on as few servers as it can be)',
+    help: 'servers hosting each zone over the fewest its population needs, summed over zones, mean over time (1 = every zone on as few servers as it needs; below 1, crowded zones are crammed onto fewer servers than they need)',
     value: (s) => s.fragmentation.mean,
     format: fixed(2),
   },

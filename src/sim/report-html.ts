@@ -68,10 +68,21 @@ export function renderHtml(report: SimReport): string {
     }
     const all = [...events.values()].sort((a, b) => a.t - b.t).map((e) => e.html);
     const eventList = all.length > MAX_EVENTS ? [...all.slice(0, MAX_EVENTS), `<li>… ${all.length - MAX_EVENTS} more (all in results.json)</li>`] : all;
+    const timing = [
+      '<details class="legend"><summary>Decision time and failover (wall clock on the machine that ran it)</summary>',
+      '<div class="scroll"><table class="comparison">',
+      '<thead><tr><th>strategy</th><th>decisions</th><th>p50 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>max µs</th><th>longest failover ms</th><th>run s</th></tr></thead><tbody>',
+      ...sr.runs.map((r) => {
+        const l = r.timing.latencyUs;
+        const cells = [r.summary.strategy, l.count.toLocaleString('en-US'), l.p50.toFixed(2), l.p99.toFixed(2), l.p999.toFixed(2), l.max.toFixed(0), r.timing.failoverWallMs.toFixed(2), (r.timing.wallMs / 1000).toFixed(1)];
+        return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+      }),
+      '</tbody></table></div></details>',
+    ].join('\n');
     const hot = sr.runs.filter((r) => r.summary.hotZones.flagged > 0);
     const hotLine =
       hot.length > 0
-        ? `<p class="meta">Hot zones: ${hot.map((r) => `${esc(r.summary.strategy)} flagged ${r.summary.hotZones.flagged} (cooled ${r.summary.hotZones.cooled})${r.summary.hotZones.detectS !== null ? `, the crowd's zone ${r.summary.hotZones.detectS} s after it began` : ''}${r.summary.hotZones.coolS !== null ? `, cooled ${r.summary.hotZones.coolS} s after it ended` : ''}`).join('; ')}.</p>`
+        ? `<p class="meta">Hot zones: ${hot.map((r) => `${esc(r.summary.strategy)} flagged ${r.summary.hotZones.flagged} (cooled ${r.summary.hotZones.cooled})${r.summary.hotZones.detectS !== null ? `, the crowd's zone ${r.summary.hotZones.detectS} s after it began` : ''}${coolText(r.summary.hotZones.coolS)}`).join('; ')}.</p>`
         : '';
     const w = s.world;
     return [
@@ -82,6 +93,7 @@ export function renderHtml(report: SimReport): string {
       eventList.length > 0 ? `<ul class="events">${eventList.join('')}</ul>` : '',
       table,
       hotLine,
+      timing,
       `<div class="charts" id="charts-${esc(s.name)}"></div>`,
       '</section>',
     ].join('\n');
@@ -114,4 +126,9 @@ function clock(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const r = s % 60;
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
+}
+
+function coolText(coolS: number | null): string {
+  if (coolS === null) return '';
+  return coolS < 0 ? `, cooled ${-coolS} s before it ended (its arrivals had stopped)` : `, cooled ${coolS} s after it ended`;
 }
