@@ -12,7 +12,7 @@ import type { SimReport } from '../src/sim/report-model.ts';
 import { scriptJson } from '../src/sim/report-html.ts';
 import { columnByKey } from '../src/sim/comparison.ts';
 import { goalTable, pivotTable, readmeTables } from '../src/sim/readme-tables.ts';
-import { SERIES_KEYS } from '../src/sim/metrics.ts';
+import { SERIES_KEYS } from '../src/sim/run-summary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'zonelb-report-'));
 const scenarioFile = join(dir, 'tiny-crash.json');

@@ -3,7 +3,7 @@
  * written, and which way is better. The HTML report, the terminal and the README all render
  * these same columns.
  */
-import type { RunSummary } from './metrics.ts';
+import type { RunSummary } from './run-summary.ts';
 
 export interface Column {
   key: string;

@@ -5,7 +5,7 @@
  * scripts/sim-readme.ts runs the scenarios and splices this into README.md.
  */
 import { COLUMNS, columnByKey, markdownTable, tableRows, type Column } from './comparison.ts';
-import type { RunSummary } from './metrics.ts';
+import type { RunSummary } from './run-summary.ts';
 import type { SimReport } from './report-model.ts';
 
 const ok = (pass: boolean): string => (pass ? '✓' : '✗');

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERIES_KEYS } from './metrics.ts';
+import { SERIES_KEYS } from './run-summary.ts';
 import { renderHtml } from './report-html.ts';
 import type { SimReport } from './report-model.ts';
 

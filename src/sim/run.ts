@@ -6,9 +6,10 @@
  * background work, and the metrics are taken. Nothing the strategy does feeds back into the
  * world: every strategy sees the same players do the same things.
  */
-import type { EngineEvent } from '../engine/types.ts';
+import { ControlEvents } from './control-events.ts';
 import { Fleet, type FleetListener, type SimServer } from './fleet.ts';
-import { RunMetrics, type RunSeries, type RunSummary, type RunTiming } from './metrics.ts';
+import { RunMetrics } from './metrics.ts';
+import type { RunSeries, RunSummary, RunTiming } from './run-summary.ts';
 import { Placements, PlayerState } from './placements.ts';
 import { Rng } from './rng.ts';
 import type { Scenario } from './scenario-schema.ts';
@@ -65,9 +66,7 @@ class SimRun implements TrafficSink, FleetListener {
   private retryTail = 0;
   private queuedCount = 0;
   private waitingCount = 0;
-  private readonly hotMarks: { zone: number; t: number; hot: boolean }[] = [];
-  private readonly engineMarks: Mark[] = [];
-  private scaleDecisions = 0;
+  private readonly control: ControlEvents;
 
   constructor(scenario: Scenario, strategy: StrategyName, options: RunOptions) {
     this.s = scenario;
@@ -78,6 +77,7 @@ class SimRun implements TrafficSink, FleetListener {
     this.placements = new Placements(this.map.zones, this.fleet.servers);
     this.metrics = new RunMetrics({ cpu: scenario.engine.cpuLimit, memory: scenario.engine.memoryLimit, playersPerServer: scenario.fleet.playersPerServer });
     this.timeline = new Timeline(scenario, this.traffic, this.fleet);
+    this.control = new ControlEvents(this.metrics, this.fleet);
     const ctx: StrategyContext = {
       scenario,
       map: this.map,
@@ -86,7 +86,7 @@ class SimRun implements TrafficSink, FleetListener {
       fleet: this.fleet,
       rng: new Rng(scenario.seed, `strategy:${strategy}`),
       moved: (player, server, reason) => this.moved(player, server, reason),
-      event: (e) => this.engineEvent(e),
+      event: (e) => this.control.observe(e),
     };
     this.strategy = makeStrategy(strategy, ctx);
   }
@@ -115,12 +115,12 @@ class SimRun implements TrafficSink, FleetListener {
         durationS: s.durationS,
         measuredS: s.durationS - s.measureFromS,
         arrived: this.traffic.arrived,
-        hotZones: this.hotZoneSummary(),
+        hotZones: this.control.hotZoneSummary(this.timeline.crowds),
         scale: this.scaleSummary(),
       }),
       timing: this.metrics.timing(performance.now() - started),
       series: this.metrics.series,
-      marks: [...this.timeline.marks, ...this.engineMarks].sort((a, b) => a.t - b.t),
+      marks: [...this.timeline.marks, ...this.control.marks].sort((a, b) => a.t - b.t),
     };
   }
 
@@ -331,66 +331,8 @@ class SimRun implements TrafficSink, FleetListener {
     if (this.metrics.measuring) this.metrics.lost++;
   }
 
-  // ------------------------------------------------------------------ control-plane events
-
-  private engineEvent(e: EngineEvent): void {
-    const t = e.at / 1000;
-    switch (e.type) {
-      case 'zone-split':
-        if (this.metrics.measuring) this.metrics.splits++;
-        break;
-      case 'zone-merged':
-        if (this.metrics.measuring) this.metrics.merges++;
-        break;
-      case 'server-draining': {
-        // The autoscaler drains through the engine: the fleet notes it (a scenario drain is already noted).
-        if (this.fleet.get(e.serverId)?.phase === 'up') this.fleet.drainedBy(e.serverId);
-        break;
-      }
-      case 'server-dead':
-        this.engineMarks.push({ t, kind: 'detected', label: `${e.serverId} declared dead: ${e.players} players re-placed or queued, ${e.lost} lost`, source: 'engine' });
-        if (e.failoverMs > this.metrics.failoverWallMs) this.metrics.failoverWallMs = e.failoverMs;
-        break;
-      case 'hot-zone':
-        this.hotMarks.push({ zone: e.zone, t, hot: e.hot });
-        this.engineMarks.push({ t, kind: e.hot ? 'hot' : 'cool', label: `zone ${e.zone} ${e.hot ? 'flagged hot' : 'cooled'} (${e.joinRate.toFixed(1)} joins/s, baseline ${e.baseline.toFixed(1)})`, source: 'engine' });
-        break;
-      case 'scale':
-        this.scaleDecisions++;
-        this.engineMarks.push({ t, kind: 'scale', label: `${e.mode}: want ${e.desired} (have ${e.actual}): ${e.reason}`, source: 'engine', minor: true });
-        break;
-      default:
-        break;
-    }
-  }
-
-  private hotZoneSummary(): RunSummary['hotZones'] {
-    let flagged = 0;
-    let cooled = 0;
-    for (const h of this.hotMarks) {
-      if (h.hot) flagged++;
-      else cooled++;
-    }
-    const crowd = this.timeline.crowds[0];
-    let detectS: number | null = null;
-    let coolS: number | null = null;
-    if (crowd) {
-      const hot = this.hotMarks.find((h) => h.hot && h.zone === crowd.zone && h.t >= crowd.start);
-      if (hot) {
-        detectS = round3(hot.t - crowd.start);
-        const cool = this.hotMarks.find((h) => !h.hot && h.zone === crowd.zone && h.t >= hot.t);
-        if (cool) coolS = round3(cool.t - crowd.end);
-      }
-    }
-    return { flagged, cooled, detectS, coolS };
-  }
-
   private scaleSummary(): RunSummary['scale'] {
     const counts = this.strategy.scaleCounts?.();
-    return { decisions: this.scaleDecisions, started: counts?.started ?? 0, released: counts?.released ?? 0 };
+    return { decisions: this.control.scaleDecisions, started: counts?.started ?? 0, released: counts?.released ?? 0 };
   }
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
