@@ -21,10 +21,15 @@ const readmePath = fileURLToPath(new URL('README.md', root));
 const threadsFlag = process.argv.indexOf('--threads');
 const threads = threadsFlag >= 0 ? Number(process.argv[threadsFlag + 1]) : undefined;
 
-const readme = readFileSync(readmePath, 'utf8');
-const begin = readme.indexOf(BEGIN);
-const end = readme.indexOf(END);
-if (begin < 0 || end < begin) throw new Error(`README.md has no ${BEGIN} … ${END} section`);
+/** The README's text and where the tables go (read again at the end: it may be edited during the run). */
+function readme(): { text: string; begin: number; end: number } {
+  const text = readFileSync(readmePath, 'utf8');
+  const begin = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  if (begin < 0 || end < begin) throw new Error(`README.md has no ${BEGIN} … ${END} section`);
+  return { text, begin, end };
+}
+readme();
 
 const started = Date.now();
 const { report, files } = await simulate(
@@ -33,5 +38,6 @@ const { report, files } = await simulate(
   (labels) => new ProgressBar(process.stderr, labels),
 );
 const tables = readmeTables(report, COMMAND);
-writeFileSync(readmePath, `${readme.slice(0, begin + BEGIN.length)}\n${tables}\n${readme.slice(end)}`);
+const { text, begin, end } = readme();
+writeFileSync(readmePath, `${text.slice(0, begin + BEGIN.length)}\n${tables}\n${text.slice(end)}`);
 console.log(`README.md tables updated in ${Math.round((Date.now() - started) / 1000)} s; full report: ${files.html}`);
