@@ -16,6 +16,7 @@ interface Command {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'run the load balancer service', load: () => import('./serve.ts') },
   demo: { summary: 'run the service with a synthetic fleet and gateway traffic (npm start)', load: () => import('./demo.ts') },
+  sim: { summary: 'simulate scenarios against zonelb and baseline strategies; write an HTML report', load: () => import('./sim.ts') },
 };
 
 function usage(): string {

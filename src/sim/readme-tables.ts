@@ -1,0 +1,96 @@
+/**
+ * The README's simulator tables, from a report of the built-in scenarios: zonelb against its
+ * goals scenario by scenario, each measure across every strategy (where each baseline fails
+ * shows as its worst column), the daily cycle's scaling comparison, and the hot-zone timing.
+ * scripts/sim-readme.ts runs the scenarios and splices this into README.md.
+ */
+import { COLUMNS, columnByKey, markdownTable, tableRows, type Column } from './comparison.ts';
+import type { RunSummary } from './run-summary.ts';
+import type { SimReport } from './report-model.ts';
+
+const ok = (pass: boolean): string => (pass ? '✓' : '✗');
+
+function find(report: SimReport, scenario: string, strategy: string): RunSummary | undefined {
+  return report.scenarios.find((s) => s.scenario.name === scenario)?.runs.find((r) => r.summary.strategy === strategy)?.summary;
+}
+
+/** zonelb against the goals, one row per scenario that ran zonelb and the ring. */
+export function goalTable(report: SimReport): string {
+  const rows: string[][] = [];
+  for (const sr of report.scenarios) {
+    const z = find(report, sr.scenario.name, 'zonelb');
+    const ring = find(report, sr.scenario.name, 'ring');
+    if (!z || !ring) continue;
+    const v = z.violations;
+    const j = z.joins;
+    rows.push([
+      sr.scenario.name,
+      `${ok(v.serverSeconds === 0)} ${Math.round(v.serverSeconds).toLocaleString('en-US')} (worst ${Math.round(v.worstUtilisation * 100)} %)`,
+      `${ok(j.deniedWhileRoom === 0)} ${j.deniedWhileRoom.toLocaleString('en-US')}${j.deniedWhileRoom > 0 ? ` (${Math.round(j.freeSeatsWhenDenied)} free seats)` : ''}`,
+      `${ok(z.fragmentation.mean <= 1.2)} ${z.fragmentation.mean.toFixed(2)}`,
+      `${ok(z.handoffRate < ring.handoffRate)} ${Math.round(z.handoffRate * 100)} % vs ${Math.round(ring.handoffRate * 100)} %`,
+    ]);
+  }
+  return markdownTable(['scenario', 'no limit violation: server-s over', 'no join denied with room', 'fragmentation near 1', 'fewer handoffs than the ring'], rows);
+}
+
+/** One measure, scenarios down, strategies across (the scenarios that ran every strategy of the first one). */
+export function pivotTable(report: SimReport, column: Column): string {
+  const scenarios = report.scenarios.filter((s) => s.runs.length > 0 && !s.scenario.strategies);
+  const strategies = scenarios[0]?.runs.map((r) => r.summary.strategy) ?? [];
+  const rows = scenarios.map((sr) => [sr.scenario.name, ...strategies.map((name) => column.format(column.value(sr.runs.find((r) => r.summary.strategy === name)!.summary)))]);
+  return markdownTable(['scenario', ...strategies], rows);
+}
+
+/** The full comparison for one scenario (the daily cycle). */
+export function scenarioTable(report: SimReport, scenario: string, keys?: readonly string[]): string {
+  const sr = report.scenarios.find((s) => s.scenario.name === scenario);
+  if (!sr) return '';
+  const columns = keys ? keys.map(columnByKey) : COLUMNS;
+  const { header, rows } = tableRows(
+    sr.runs.map((r) => r.summary),
+    columns,
+  );
+  return markdownTable(header, rows);
+}
+
+export function hotZoneLine(report: SimReport, scenario: string): string {
+  const z = find(report, scenario, 'zonelb');
+  if (!z) return '';
+  const h = z.hotZones;
+  const parts = [
+    h.detectS === null ? 'never flagged the crowd’s zone' : `flagged the crowd’s zone hot ${h.detectS} s after the crowd began`,
+    h.coolS === null ? 'never un-flagged it' : `un-flagged it ${Math.abs(h.coolS)} s ${h.coolS < 0 ? 'before the crowd left (its arrivals had stopped)' : 'after the crowd left'}`,
+    `flagged ${h.flagged} time${h.flagged === 1 ? '' : 's'} in all`,
+    `${Math.round(z.violations.serverSeconds).toLocaleString('en-US')} server-seconds over a limit (worst ${Math.round(z.violations.worstUtilisation * 100)} %)`,
+  ];
+  return `In \`${scenario}\`, zonelb ${parts.join(', ')}.`;
+}
+
+/** Everything between the README's markers. */
+export function readmeTables(report: SimReport, command: string): string {
+  const p = (key: string, title: string): string => `**${title}** (${columnByKey(key).help})\n\n${pivotTable(report, columnByKey(key))}`;
+  return [
+    `Produced by \`${command}\` (Node ${process.version}, seeds as in the scenarios).`,
+    '',
+    '**zonelb against its goals**',
+    '',
+    goalTable(report),
+    '',
+    p('violationPlayerSeconds', 'Players × seconds on a server over a limit'),
+    '',
+    p('worstUtilisation', 'Worst load'),
+    '',
+    p('deniedWhileRoom', 'Joins denied while a server had room'),
+    '',
+    p('fragmentation', 'Fragmentation'),
+    '',
+    p('handoffRate', 'Handoffs per zone crossing'),
+    '',
+    '**Daily cycle: a fixed fleet, reactive and predictive autoscaling** (third day)',
+    '',
+    scenarioTable(report, 'daily-cycle', ['violationSeconds', 'worstUtilisation', 'denied', 'deniedWhileRoom', 'serverHours', 'imbalance']),
+    '',
+    hotZoneLine(report, 'hot-zone-flash'),
+  ].join('\n');
+}
