@@ -78,6 +78,8 @@ describe('scaling flags and config', () => {
     expect(scale.hotZones.coolMs).toBe(30_000);
     writeFileSync(path, JSON.stringify({ scale: { mode: 'reactive', maxx: 12 } }));
     expect(usageError(() => options(['--config', path]))).toMatch(/scale.*maxx/);
+    writeFileSync(path, JSON.stringify({ scale: { hotZones: { baselineMs: 60_000, hotBaselineMs: 30_000 } } }));
+    expect(usageError(() => options(['--config', path]))).toMatch(/scale\.hotZones\.hotBaselineMs: must be at least baselineMs \(60000\)/);
   });
 
   it('names the flag in every validation error', () => {

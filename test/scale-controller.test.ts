@@ -6,69 +6,27 @@
  *   the queued players are admitted once they have;
  * - predictive mode runs the reactive policy until it has two seasons of history;
  * - a hot zone is flagged within seconds, gets a plan in the engine (pre-split, reserve) with a
- *   start event, no server goes past its limit, and the plan is lifted with an end event once
- *   the zone cools.
+ *   start event, no server goes past its limit, keeps it while its crowd is there, and the plan
+ *   is lifted with an end event once the crowd has left.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Status } from '../src/core/codes.ts';
 import type { EngineOptionsInput } from '../src/core/options.ts';
-import { LocalEngine } from '../src/engine/local-engine.ts';
 import type { EngineEvent } from '../src/engine/types.ts';
 import { agonesTargetUnits } from '../src/scale/agones-webhook.ts';
-import { ScaleController } from '../src/scale/scale-controller.ts';
-import { resolveScaleOptions, type ScaleOptionsInput } from '../src/scale/scale-options.ts';
-
-interface World {
-  engine: LocalEngine;
-  controller: ScaleController;
-  events: EngineEvent[];
-  /** Virtual time (ms). */
-  now: number;
-  /** Advance in 100 ms steps: heartbeats every second, the engine's tick, the controller's step; `each` runs first at every step. */
-  run(ms: number, each?: (now: number) => Promise<void> | void): Promise<void>;
-}
+import type { ScaleOptionsInput } from '../src/scale/scale-options.ts';
+import { hotZoneEvents, startScaleWorld, type ScaleWorld } from './fixtures/scale-harness.ts';
 
 describe('ScaleController on a LocalEngine (virtual clock)', () => {
-  let world: World | undefined;
+  let world: ScaleWorld | undefined;
   afterEach(async () => {
     await world?.engine.close();
     world = undefined;
   });
 
-  function start(engineOptions: EngineOptionsInput, scale: ScaleOptionsInput): World {
-    const clock = { now: 0 };
-    const engine = new LocalEngine({ shards: 1, maxZones: 64, maxPlayers: 8192, maxServers: 64, reconnectMs: 0, ...engineOptions }, { clock: () => clock.now, autoTick: false });
-    const events: EngineEvent[] = [];
-    engine.onEvent((e) => events.push(e));
-    const errors: unknown[] = [];
-    const controller = new ScaleController({ engine, engineOptions: engine.options, options: resolveScaleOptions(scale), onError: (e) => errors.push(e) });
-    const w: World = {
-      engine,
-      controller,
-      events,
-      get now() {
-        return clock.now;
-      },
-      set now(v: number) {
-        clock.now = v;
-      },
-      async run(ms, each) {
-        const end = clock.now + ms;
-        while (clock.now < end) {
-          clock.now += 100;
-          await each?.(clock.now);
-          if (clock.now % 1000 === 0) {
-            for (const s of engine.servers()) if (s.state !== 'dead' && s.state !== 'free') engine.heartbeat(s.id, { cpu: 0, memory: 0, players: s.players });
-          }
-          await engine.tick(clock.now);
-          await controller.step(clock.now);
-          expect(errors).toEqual([]);
-          for (const s of engine.servers()) expect(s.players, `${s.id} at ${clock.now} ms`).toBeLessThanOrEqual(s.limit);
-        }
-      },
-    };
-    world = w;
-    return w;
+  function start(engineOptions: EngineOptionsInput, scale: ScaleOptionsInput): ScaleWorld {
+    world = startScaleWorld(engineOptions, scale);
+    return world;
   }
 
   it('asks once for the capacity a crowd needs, counts it as booting, and admits the queue once it has booted', async () => {
@@ -247,7 +205,7 @@ describe('ScaleController on a LocalEngine (virtual clock)', () => {
         leaving.push({ at: now + 10_000, player: p });
       }
     };
-    const hotEvents = () => w.events.filter((e): e is Extract<EngineEvent, { type: 'hot-zone' }> => e.type === 'hot-zone');
+    const hotEvents = () => hotZoneEvents(w);
 
     await w.run(CROWD_FROM, traffic);
     expect(hotEvents()).toEqual([]);
@@ -269,15 +227,21 @@ describe('ScaleController on a LocalEngine (virtual clock)', () => {
     // The other zones are not flagged.
     expect(w.controller.status().hotZones).toHaveLength(1);
 
-    // The crowd stops at 50 s; after coolMs of calm the zone is un-flagged and the plan lifted.
-    await w.run(CROWD_TO - w.now + 10_000, traffic);
+    // The crowd stops arriving at 50 s but stays until 60 s: the zone stays flagged, plan in force.
+    await w.run(CROWD_TO - w.now + 8000, traffic);
+    expect(hotEvents()).toHaveLength(1);
+    expect((await w.engine.zones()).find((z) => z.zone === HOT)!.hot?.servers).toBe(plan[0]!.plan.servers);
+    // Its players leave from 50 to 60 s; once fewer than minPopulation (50) are left (58 s),
+    // after coolMs (5 s) of calm the zone is un-flagged and the plan lifted.
+    const LEFT = CROWD_TO + 10_000;
+    await w.run(LEFT - w.now + 10_000, traffic);
     const all = hotEvents();
     expect(all.map((e) => [e.zone, e.hot])).toEqual([
       [HOT, true],
       [HOT, false],
     ]);
-    expect(all[1]!.at - CROWD_TO).toBeGreaterThanOrEqual(5000);
-    expect(all[1]!.at - CROWD_TO).toBeLessThanOrEqual(8000);
+    expect(all[1]!.at - LEFT).toBeGreaterThanOrEqual(3000);
+    expect(all[1]!.at - LEFT).toBeLessThanOrEqual(6000);
     expect(w.controller.status().hotZones).toEqual([]);
     const after = (await w.engine.zones()).find((z) => z.zone === HOT);
     expect(after?.hot ?? null).toBeNull();

@@ -1,32 +1,52 @@
 /**
- * Hot-zone detection: each zone's join rate (and population) against its own recent baseline.
+ * Hot-zone detection: each zone's join rate and population against its own baseline, taken
+ * relative to the rest of the world.
  *
  * Per zone, an exponentially weighted mean and variance of the join rate and of the
- * population (typed arrays over every zone id: one pass over them per sample, no allocation,
- * no per-zone object). A zone is flagged hot when, for `confirmSamples` samples in a row, its
- * join rate is more than `k` standard deviations above its baseline, at least `minRise` above
- * it in relative terms and at least `minRate` joins/s in absolute terms; or the same of its
+ * population (typed arrays over every zone id: two passes over them per sample, no
+ * allocation, no per-zone object).
+ *
+ * What a zone is compared with is its baseline plus its share of any surge the rest of the
+ * world shows now: if the other zones together join (or hold) more than their baselines say,
+ * a zone is expected to take its part of that excess, its part being the larger of its share
+ * of the world's baseline arrivals and of its baseline population (a mass reconnect brings
+ * players back where they were). So a surge every zone shares (the reconnect after an outage,
+ * a busy hour starting) flags nothing, and one zone's own surge during it still stands out.
+ * Hot zones are left out of the world's totals, so that one crowd does not hide another.
+ *
+ * A zone is flagged hot when, for `confirmSamples` samples in a row, its join rate is more
+ * than `k` standard deviations above what is expected, at least `minRise` above it in
+ * relative terms and at least `minRate` joins/s in absolute terms; or the same of its
  * population (with `minPopulation`). The variance has a Poisson floor (a rate counted over a
  * short sample is noisy even when the underlying rate is constant), so a quiet zone does not
- * flag on its first few joins. While a zone is hot its baseline is frozen (the crowd must not
- * become the new normal); it cools once its join rate has stayed within `exitK` deviations of
- * the baseline for `coolMs`, and its population baseline then restarts from what is there.
+ * flag on its first few joins. While the rest of the world surges too, a zone needs a few more
+ * hot samples in a row (a world-wide surge does not reach every zone in the same second).
+ *
+ * A hot zone stays flagged while its join rate or its population is still well above what is
+ * expected (the crowd is there after its arrivals stop, and queue admissions into it belong to
+ * the same crowd), and cools once both have stayed near it (within `exitK` deviations, the
+ * population also within half of `minRise`) for `coolMs`. While it is hot its baselines are
+ * all but frozen (the crowd must not become the zone's normal within minutes): they move with
+ * the time constant `hotBaselineMs`, so that a crowd that stays for hours does become the new
+ * normal and the zone cools.
  *
  * Baselines start at zero, so nothing is flagged during a warm-up (`warmupMs`).
  *
- * One pass over all zone ids per sample costs about a millisecond per 250 k zones; zones with
- * no joins and no history are skipped at the first comparison.
+ * Each pass over all zone ids costs about a millisecond per 250 k zones; zones with no joins
+ * and no history are skipped at the first comparison.
  */
 import { invalidArgument } from '../core/errors.ts';
 
 export interface HotZoneOptions {
   /** Time constant of the baselines (ms). */
   baselineMs: number;
-  /** Deviations above the baseline that make a sample "hot". */
+  /** Time constant of a hot zone's baselines (ms): how long a crowd takes to become its normal. */
+  hotBaselineMs: number;
+  /** Deviations above the expected value that make a sample "hot". */
   k: number;
   /** Deviations under which a hot zone counts as calm. */
   exitK: number;
-  /** Relative rise over the baseline a hot sample also needs (1 = double). */
+  /** Relative rise over the expected value a hot sample also needs (1 = double). */
   minRise: number;
   /** Joins per second a hot sample also needs. */
   minRate: number;
@@ -42,6 +62,7 @@ export interface HotZoneOptions {
 
 export const DEFAULT_HOT_ZONE: HotZoneOptions = {
   baselineMs: 120_000,
+  hotBaselineMs: 3_600_000,
   k: 4,
   exitK: 2,
   minRise: 1,
@@ -51,6 +72,15 @@ export const DEFAULT_HOT_ZONE: HotZoneOptions = {
   coolMs: 10_000,
   warmupMs: 30_000,
 };
+
+/** A zone's part of a world-wide excess is at most this share of it (keeps share / (1 − share) finite). */
+const MAX_SHARE = 0.5;
+/**
+ * Hot samples a zone needs beyond `confirmSamples` while the rest of the world surges: a
+ * world-wide surge does not reach every zone in the same second (a queue is admitted in its
+ * own order), so a sample or two can show a zone ahead of its share.
+ */
+const SURGE_CONFIRM = 3;
 
 export interface HotZoneChange {
   zone: number;
@@ -71,6 +101,7 @@ export class HotZoneDetector {
   private readonly popMean: Float32Array;
   private readonly popVar: Float32Array;
   private readonly rate: Float32Array;
+  private readonly pop: Uint32Array;
   private readonly streak: Uint8Array;
   private readonly hot: Uint8Array;
   private readonly calmSince: Float64Array;
@@ -85,6 +116,7 @@ export class HotZoneDetector {
     if (!Number.isInteger(zones) || zones < 1) throw invalidArgument('zones', zones, 'an integer ≥ 1');
     const o = { ...DEFAULT_HOT_ZONE, ...options };
     if (!(o.baselineMs > 0)) throw invalidArgument('baselineMs', o.baselineMs, 'a positive number of ms');
+    if (!(o.hotBaselineMs >= o.baselineMs)) throw invalidArgument('hotBaselineMs', o.hotBaselineMs, `a number of ms ≥ baselineMs (${o.baselineMs})`);
     if (!(o.k > 0) || !(o.exitK >= 0) || o.exitK > o.k) throw invalidArgument('exitK', o.exitK, `a number in [0, k ${o.k}]`);
     if (!Number.isInteger(o.confirmSamples) || o.confirmSamples < 1 || o.confirmSamples > 255) {
       throw invalidArgument('confirmSamples', o.confirmSamples, 'an integer in [1, 255]');
@@ -97,6 +129,7 @@ export class HotZoneDetector {
     this.popMean = new Float32Array(zones);
     this.popVar = new Float32Array(zones);
     this.rate = new Float32Array(zones);
+    this.pop = new Uint32Array(zones);
     this.streak = new Uint8Array(zones);
     this.hot = new Uint8Array(zones);
     this.calmSince = new Float64Array(zones).fill(Number.NaN);
@@ -112,7 +145,7 @@ export class HotZoneDetector {
     return this.hotCount;
   }
 
-  /** The latest join rate of `zone` (joins/s) and its baseline. */
+  /** The latest join rate of `zone` (joins/s), its baseline, and its baseline population. */
   rateOf(zone: number): { joinRate: number; baseline: number; population: number } {
     return { joinRate: this.rate[zone]!, baseline: this.rateMean[zone]!, population: this.popMean[zone]! };
   }
@@ -140,29 +173,62 @@ export class HotZoneDetector {
     if (!(dtMs > 0)) return changes;
     this.lastNow = now;
     const dt = dtMs / 1000;
-    const w = 1 - Math.exp(-dtMs / this.o.baselineMs);
-    const { k, exitK, minRise, minRate, minPopulation, confirmSamples, coolMs } = this.o;
-    const armed = now - this.startedAt >= this.o.warmupMs;
+
+    // Pass 1: each zone's rate this sample, and the world's totals and baselines (zones not hot).
+    let worldRate = 0;
+    let worldRateBase = 0;
+    let worldPop = 0;
+    let worldPopBase = 0;
     for (let z = 0; z < n; z++) {
       const cur = joins[z]!;
       const d = (cur - this.prev[z]!) >>> 0;
-      const pop = population[z]!;
-      if (d === 0 && pop === 0 && this.seen[z] === 0) continue;
+      const p = population[z]!;
+      if (d === 0 && p === 0 && this.seen[z] === 0) continue;
       this.seen[z] = 1;
       this.prev[z] = cur;
       const r = d / dt;
       this.rate[z] = r;
+      this.pop[z] = p;
+      if (this.hot[z] === 1) continue;
+      worldRate += r;
+      worldRateBase += this.rateMean[z]!;
+      worldPop += p;
+      worldPopBase += this.popMean[z]!;
+    }
+
+    // Pass 2: each zone against its baseline plus its part of the rest of the world's excess.
+    const w = 1 - Math.exp(-dtMs / this.o.baselineMs);
+    const wHot = 1 - Math.exp(-dtMs / this.o.hotBaselineMs);
+    const { k, exitK, minRise, minRate, minPopulation, confirmSamples, coolMs } = this.o;
+    const armed = now - this.startedAt >= this.o.warmupMs;
+    for (let z = 0; z < n; z++) {
+      if (this.seen[z] === 0) continue;
+      const r = this.rate[z]!;
+      const pop = this.pop[z]!;
       const mean = this.rateMean[z]!;
-      // Poisson floor: counting over dt seconds, a steady rate λ shows a variance of λ/dt.
-      const sd = Math.sqrt(this.rateVar[z]! + Math.max(mean, 1 / dt) / dt);
       const pMean = this.popMean[z]!;
-      const pSd = Math.sqrt(this.popVar[z]! + Math.max(pMean, 1));
-      const rateHot = armed && r >= minRate && r > mean + k * sd && r >= mean * (1 + minRise);
-      const popHot = armed && pop >= minPopulation && pop > pMean + k * pSd && pop >= pMean * (1 + minRise);
+      const counted = this.hot[z] === 0;
+      // The rest of the world: leave this zone out, so that its own surge never excuses itself.
+      const restRate = worldRate - (counted ? r : 0);
+      const restRateBase = worldRateBase - (counted ? mean : 0);
+      const restPop = worldPop - (counted ? pop : 0);
+      const restPopBase = worldPopBase - (counted ? pMean : 0);
+      const popShare = share(pMean, restPopBase);
+      const expRate = mean + part(Math.max(share(mean, restRateBase), popShare)) * Math.max(0, restRate - restRateBase);
+      const expPop = pMean + part(popShare) * Math.max(0, restPop - restPopBase);
+      // Poisson floor: counting over dt seconds, a steady rate λ shows a variance of λ/dt.
+      const sd = Math.sqrt(this.rateVar[z]! + Math.max(expRate, 1 / dt) / dt);
+      const pSd = Math.sqrt(this.popVar[z]! + Math.max(expPop, 1));
       if (this.hot[z] === 0) {
+        const restSurge =
+          restRate > restRateBase * (1 + minRise) + k * Math.sqrt(Math.max(restRateBase, 1 / dt) / dt) ||
+          restPop > restPopBase * (1 + minRise / 2) + k * Math.sqrt(Math.max(restPopBase, 1));
+        const need = confirmSamples + (restSurge ? SURGE_CONFIRM : 0);
+        const rateHot = armed && r >= minRate && r > expRate + k * sd && r >= expRate * (1 + minRise);
+        const popHot = armed && pop >= minPopulation && pop > expPop + k * pSd && pop >= expPop * (1 + minRise);
         if (rateHot || popHot) {
           this.streak[z] = Math.min(255, this.streak[z]! + 1);
-          if (this.streak[z]! >= confirmSamples) {
+          if (this.streak[z]! >= need) {
             this.hot[z] = 1;
             this.hotCount++;
             this.calmSince[z] = Number.NaN;
@@ -181,9 +247,13 @@ export class HotZoneDetector {
         }
         continue;
       }
-      // Hot: baseline frozen; count calm time.
-      const calm = r <= mean + exitK * sd || r < minRate;
-      if (!calm) {
+      // Hot: the baselines move only slowly, and their variances not at all (a crowd's spread
+      // would otherwise widen the calm band until the crowd itself looked calm).
+      this.rateMean[z] = mean + wHot * (r - mean);
+      this.popMean[z] = pMean + wHot * (pop - pMean);
+      const rateUp = r >= minRate && r > expRate + exitK * sd;
+      const popUp = pop >= minPopulation && pop > expPop + exitK * pSd && pop >= expPop * (1 + minRise / 2);
+      if (rateUp || popUp) {
         this.calmSince[z] = Number.NaN;
         continue;
       }
@@ -192,12 +262,21 @@ export class HotZoneDetector {
         this.hot[z] = 0;
         this.hotCount--;
         this.streak[z] = 0;
-        // The players who came stay a while: that population is the zone's new normal.
-        this.popMean[z] = pop;
-        this.popVar[z] = 0;
-        changes.push({ zone: z, hot: false, joinRate: r, baseline: mean, population: pop });
+        changes.push({ zone: z, hot: false, joinRate: r, baseline: this.rateMean[z]!, population: pop });
       }
     }
     return changes;
   }
+}
+
+/** A zone's share of a total whose other part is `rest` (0 when both are 0). */
+function share(own: number, rest: number): number {
+  const total = own + Math.max(0, rest);
+  return total > 0 ? own / total : 0;
+}
+
+/** How much of the rest's excess falls to a zone holding `s` of the whole: s / (1 − s). */
+function part(s: number): number {
+  const c = Math.min(s, MAX_SHARE);
+  return c / (1 - c);
 }

@@ -6,8 +6,11 @@
  * each zone that turns hot asks the engine to pre-split it across servers with room (its new
  * joins spread evenly over them), to hold seats in reserve for it, and to queue its joins with
  * a position rather than overflow when nothing is left. The plan is sized for the population
- * expected `planHorizonMs` ahead at the current join rate, and grown while the crowd keeps
- * coming; it is lifted when the zone cools. Every start and end is an engine event.
+ * expected `planHorizonMs` ahead at the current join rate, and its servers grow while the crowd
+ * keeps coming and stay while the zone is hot. The reserve follows the zone's recent joins
+ * (smoothed over a quarter of `reserveMs`): a crowd that has stopped arriving but is still there keeps its
+ * pre-split and its queueing, and gives its unused seats back to the other zones. The plan is
+ * lifted when the zone cools. Every start and end is an engine event.
  */
 import type { EngineEvent } from '../engine/engine-events.ts';
 import type { ServerInfo } from '../engine/types.ts';
@@ -45,6 +48,7 @@ export interface ActiveHotZone {
   zone: number;
   since: number;
   plan: HotZonePlan;
+  /** Join rate (joins/s), smoothed over reserveMs: what the reserve is sized for. */
   joinRate: number;
   baseline: number;
 }
@@ -54,6 +58,7 @@ export class HotZoneMonitor {
   readonly population: Uint32Array;
   private readonly active = new Map<number, ActiveHotZone>();
   private sampledAt = Number.NaN;
+  private steppedAt = Number.NaN;
 
   constructor(
     private readonly engine: ZoneEngine,
@@ -81,6 +86,8 @@ export class HotZoneMonitor {
     this.sample(now);
     const changes = [...this.detector.update(now, this.joins, this.population)];
     const servers = this.engine.servers();
+    const dtMs = Number.isNaN(this.steppedAt) ? 0 : now - this.steppedAt;
+    this.steppedAt = now;
     for (const c of changes) {
       // The event goes out whatever the engine says: the zone is hot (or cool) either way.
       this.engine.emitEvent({ type: 'hot-zone', at: now, zone: c.zone, hot: c.hot, joinRate: c.joinRate, baseline: c.baseline });
@@ -93,16 +100,20 @@ export class HotZoneMonitor {
         await this.apply(c.zone, null);
       }
     }
-    // A crowd that keeps growing gets a bigger plan.
+    // A crowd that keeps growing gets more servers and seats; one that has stopped coming keeps
+    // its servers and gives back the seats it no longer needs.
+    const w = dtMs > 0 ? 1 - Math.exp((-4 * dtMs) / this.o.reserveMs) : 0;
     for (const h of this.active.values()) {
+      if (h.since === now) continue;
       const { joinRate } = this.detector.rateOf(h.zone);
-      const plan = this.plan(joinRate, this.population[h.zone]!, servers);
-      if (plan.servers > h.plan.servers || plan.reserve > h.plan.reserve * 1.5) {
-        const grown = { servers: Math.max(plan.servers, h.plan.servers), reserve: Math.max(plan.reserve, h.plan.reserve) };
-        h.plan = grown;
-        h.joinRate = joinRate;
-        await this.apply(h.zone, grown);
-      }
+      h.joinRate += w * (joinRate - h.joinRate);
+      const plan = this.plan(h.joinRate, this.population[h.zone]!, servers);
+      const grow = plan.servers > h.plan.servers || plan.reserve > h.plan.reserve * 1.5;
+      const shrink = plan.reserve < h.plan.reserve / 2;
+      if (!grow && !shrink) continue;
+      const next = { servers: Math.max(plan.servers, h.plan.servers), reserve: grow ? Math.max(plan.reserve, h.plan.reserve) : plan.reserve };
+      h.plan = next;
+      await this.apply(h.zone, next);
     }
     return changes;
   }
@@ -139,7 +150,7 @@ export class HotZoneMonitor {
     const expected = population + joinRate * (this.o.planHorizonMs / 1000);
     const want = Math.ceil(expected / Math.max(1, perServer * this.o.fill));
     const count = Math.max(2, Math.min(want, this.o.maxServers, Math.max(1, open)));
-    const reserve = Math.ceil(joinRate * (this.o.reserveMs / 1000));
+    const reserve = Math.round(joinRate * (this.o.reserveMs / 1000));
     return { servers: count, reserve };
   }
 }

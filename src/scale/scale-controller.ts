@@ -79,6 +79,7 @@ export class ScaleController {
       const h = o.hotZones;
       const detector = new HotZoneDetector(maxZones, {
         baselineMs: h.baselineMs,
+        hotBaselineMs: h.hotBaselineMs,
         k: h.k,
         exitK: h.exitK,
         minRise: h.minRise,

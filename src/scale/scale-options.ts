@@ -28,6 +28,8 @@ const hotZoneSchema = z
     /** How often zones are sampled (ms). */
     sampleMs: ms.default(1_000),
     baselineMs: ms.default(120_000),
+    /** Time constant of a hot zone's baseline (ms): a crowd that stays this long becomes its normal. */
+    hotBaselineMs: ms.default(3_600_000),
     k: z.number().positive().default(4),
     exitK: z.number().min(0).default(2),
     minRise: z.number().min(0).default(1),
@@ -92,6 +94,9 @@ export const scaleSchema = z
       ctx.addIssue({ code: 'custom', path: ['forecast', 'seasonMs'], message: `must hold at least two buckets (bucketMs ${o.forecast.bucketMs})` });
     }
     if (o.hotZones.exitK > o.hotZones.k) ctx.addIssue({ code: 'custom', path: ['hotZones', 'exitK'], message: `must be at most k (${o.hotZones.k})` });
+    if (o.hotZones.hotBaselineMs < o.hotZones.baselineMs) {
+      ctx.addIssue({ code: 'custom', path: ['hotZones', 'hotBaselineMs'], message: `must be at least baselineMs (${o.hotZones.baselineMs})` });
+    }
   })
   .transform((o) => ({ ...o, provider: o.provider ?? (o.webhook !== undefined ? ('webhook' as const) : ('agones' as const)) }));
 
