@@ -79,7 +79,7 @@ describe('scale-in on a LocalEngine', () => {
     return new Autoscaler(e, {
       policy: new ReactivePolicy(new ReactiveScaler({ ...POLICY, ...policy })),
       provider: new AgonesProvider(1000),
-      seatsPerUnit: 10,
+      limits: { cpu: 0.8, memory: 0.9, playersPerServer: 10 },
       retryMoveMs,
     });
   }

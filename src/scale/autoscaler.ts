@@ -6,8 +6,10 @@
  * wanted is a `scale` engine event. Time is an argument: the same code runs live and in the
  * simulator.
  */
+import type { Limits } from '../core/admission.ts';
 import type { Engine } from '../engine/types.ts';
 import { DrainLifecycle, type Draining } from './drain-lifecycle.ts';
+import { fleetSeatsPerUnit } from './fleet-capacity.ts';
 import type { ForecastErrorSnapshot } from './forecast-error.ts';
 import type { ScaleMode, ScalePolicy } from './predictive-scaler.ts';
 import type { ScaleProvider } from './provider.ts';
@@ -18,8 +20,8 @@ export type AutoscaleEngine = Pick<Engine, 'servers' | 'queued' | 'drainServer' 
 export interface AutoscalerOptions {
   policy: ScalePolicy;
   provider: ScaleProvider;
-  /** Seats of one weight unit when no server is active to measure it (limits.playersPerServer). */
-  seatsPerUnit: number;
+  /** The engine's limits: CPU and memory thresholds, and the player cap of one weight unit. */
+  limits: Limits;
   /** While a drained server still holds players, try moving them again this often (ms). */
   retryMoveMs: number;
   /** Told of provider and engine failures (the decision loop goes on). */
@@ -82,7 +84,6 @@ export class Autoscaler {
   private async run(now: number): Promise<AutoscaleStatus> {
     const servers = this.engine.servers();
     let active = 0;
-    let seats = 0;
     let players = 0;
     let registered = 0;
     const ids = new Set<string>();
@@ -93,16 +94,13 @@ export class Autoscaler {
       weights.set(s.id, s.weight);
       registered += s.weight;
       players += s.players;
-      if (s.state === 'active' || s.state === 'suspect') {
-        active += s.weight;
-        // The admission limit, not the player cap: a server its CPU or memory stops short of
-        // its cap offers only what it can take, and new servers will likely do the same.
-        seats += Math.min(s.limit, s.cap);
-      }
+      if (s.state === 'active' || s.state === 'suspect') active += s.weight;
     }
     const queued = this.engine.queued();
     const demand = players + queued;
-    const seatsPerUnit = active > 0 ? seats / active : this.o.seatsPerUnit;
+    // What a unit can hold before its CPU or memory crosses a threshold (or its cap), from the
+    // whole fleet's readings: new servers will likely hold the same.
+    const seatsPerUnit = fleetSeatsPerUnit(servers, this.o.limits);
     const pending = this.provider.pending(now, { units: registered, ids, weights });
     const v = this.o.policy.decide({ now, demand, active, pending, seatsPerUnit }, players);
 

@@ -120,7 +120,7 @@ export class ScaleController {
     this.autoscaler = new Autoscaler(d.engine, {
       policy,
       provider,
-      seatsPerUnit: d.engineOptions.limits.playersPerServer,
+      limits: d.engineOptions.limits,
       retryMoveMs: o.retryMoveMs,
       onError: d.onError,
     });

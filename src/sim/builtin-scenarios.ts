@@ -78,8 +78,7 @@ export const BUILTIN_SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
     strategies: ['zonelb', 'zonelb-reactive', 'zonelb-predictive'],
     world: { players: 2000, startS: 0, dailyProfile: dailyEventProfile() },
     fleet: { servers: 12, bootDelayS: 300 },
-    // CPU binds at about 330 players, the cap is 400: 65 % of the cap is about 80 % of what a server can take.
-    scale: { min: 2, max: 60, target: 0.65, band: 0.1, scaleInCooldownMs: 600_000 },
+    scale: { min: 2, max: 60, scaleInCooldownMs: 600_000 },
   },
 };
 
