@@ -103,6 +103,9 @@ describe('Grafana dashboard', () => {
       'zonelb_shard_busy_seconds_total',
       'zonelb_shard_inflight_batch_age_seconds',
       'nodejs_eventloop_lag_p99_seconds',
+      // Issue 5: the predictive autoscaler's forecast and its error.
+      'zonelb_autoscaler_forecast_arrivals',
+      'zonelb_autoscaler_forecast_error_ratio',
     ];
     expect(wanted.filter((m) => !shown.has(m))).toEqual([]);
   });

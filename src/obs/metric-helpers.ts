@@ -20,7 +20,7 @@ export interface RawSample {
  * sample for an unlabelled metric (0 after a reset), and its Summary would need every value
  * observed a second time; its registry only needs a name, a type and get().
  */
-export function rawMetric(registry: Registry, name: string, help: string, type: 'gauge' | 'summary', read: () => RawSample[]): void {
+export function rawMetric(registry: Registry, name: string, help: string, type: 'gauge' | 'counter' | 'summary', read: () => RawSample[]): void {
   const metric = {
     name,
     help,
@@ -70,6 +70,17 @@ export function counterOf(registry: Registry, name: string, help: string, read: 
       this.reset();
       this.inc(read());
     },
+  });
+}
+
+/**
+ * A counter copied from a running total that exists only some of the time (kept by a part that
+ * may be absent): no sample at all while `read` gives undefined.
+ */
+export function optionalCounterOf(registry: Registry, name: string, help: string, read: () => number | undefined): void {
+  rawMetric(registry, name, help, 'counter', () => {
+    const v = read();
+    return v === undefined ? [] : [{ labels: {}, value: v }];
   });
 }
 

@@ -22,7 +22,7 @@ export function registerZoneMetrics(registry: Registry, census: ZoneCensus, scal
     for (const z of census.latest.splitZones.slice(0, maxZoneSeries)) set({ zone: String(z.zone) }, z.population);
   });
 
-  gaugeOf(registry, 'zonelb_hot_zones', 'Zones whose join rate is far above their own baseline now', () => scale.hotZones().length);
+  gaugeOf(registry, 'zonelb_hot_zones', 'Zones flagged hot now: joins or players far above their own baseline, beyond any surge the whole world shares', () => scale.hotZones().length);
   const hot = (name: string, help: string, read: (h: ReturnType<ScaleView['hotZones']>[number]) => number | undefined): void => {
     labelledGauge(registry, name, help, ['zone'], (set) => {
       for (const h of scale.hotZones().slice(0, maxZoneSeries)) {
@@ -31,7 +31,7 @@ export function registerZoneMetrics(registry: Registry, census: ZoneCensus, scal
       }
     });
   };
-  hot('zonelb_hot_zone_join_rate', 'Joins per second into each hot zone', (h) => h.joinRate);
+  hot('zonelb_hot_zone_join_rate', 'Recent joins per second into each hot zone (smoothed over a few seconds: what its reserve is sized for)', (h) => h.joinRate);
   hot('zonelb_hot_zone_baseline_join_rate', 'Usual joins per second of each hot zone (its own baseline)', (h) => h.baseline);
   hot('zonelb_hot_zone_plan_servers', 'Servers each hot zone is pre-split over', (h) => h.plan?.servers);
   hot('zonelb_hot_zone_reserved_seats', 'Seats held for the joins of each hot zone', (h) => h.plan?.reserve);

@@ -1,4 +1,5 @@
 import type { AutoscaleStatus } from '../scale/autoscaler.ts';
+import type { ForecastStatus } from '../scale/scale-controller.ts';
 import type { EventTracker } from './event-tracker.ts';
 import type { ScaleStatusSource } from './obs-options.ts';
 
@@ -28,7 +29,8 @@ export type AutoscaleView =
       utilisation: number | undefined;
       direction: AutoscaleStatus['direction'] | undefined;
       reason: string;
-      forecastWape: number | undefined;
+      /** Peak population the forecast projected over the horizon, when the last decision used it. */
+      forecastPeak: number | undefined;
       lastError: string | undefined;
       /** When this decision was first seen (wall clock, ms). */
       wallTime: number;
@@ -67,10 +69,15 @@ export class ScaleView {
       utilisation: a.utilisation,
       direction: a.direction,
       reason: a.reason,
-      forecastWape: a.forecastError?.wape,
+      forecastPeak: a.forecastPeak,
       lastError: a.lastError,
       wallTime: this.lastSeen,
     };
+  }
+
+  /** The arrival forecast (a predictive controller connected), else undefined. */
+  forecast(): ForecastStatus | undefined {
+    return this.status()?.forecast;
   }
 
   hotZones(): HotZoneView[] {
@@ -104,7 +111,7 @@ export class ScaleView {
       utilisation: undefined,
       direction: undefined,
       reason: s.reason,
-      forecastWape: undefined,
+      forecastPeak: undefined,
       lastError: undefined,
       wallTime: s.wallTime,
     };
