@@ -24,8 +24,8 @@
  *
  * A hot zone stays flagged while its join rate or its population is still well above what is
  * expected (the crowd is there after its arrivals stop, and queue admissions into it belong to
- * the same crowd), and cools once both have stayed near it (within `exitK` deviations, the
- * population also within half of `minRise`) for `coolMs`. While it is hot its baselines are
+ * the same crowd), and cools once both have stayed near it (within `exitK` deviations, or the
+ * population under 1 + minRise / 2 times it, or under `minPopulation`) for `coolMs`. While it is hot its baselines are
  * all but frozen (the crowd must not become the zone's normal within minutes): they move with
  * the time constant `hotBaselineMs`, so that a crowd that stays for hours does become the new
  * normal and the zone cools.
@@ -62,7 +62,7 @@ export interface HotZoneOptions {
 
 export const DEFAULT_HOT_ZONE: HotZoneOptions = {
   baselineMs: 120_000,
-  hotBaselineMs: 3_600_000,
+  hotBaselineMs: 7_200_000,
   k: 4,
   exitK: 2,
   minRise: 1,

@@ -29,7 +29,7 @@ const hotZoneSchema = z
     sampleMs: ms.default(1_000),
     baselineMs: ms.default(120_000),
     /** Time constant of a hot zone's baseline (ms): a crowd that stays this long becomes its normal. */
-    hotBaselineMs: ms.default(3_600_000),
+    hotBaselineMs: ms.default(7_200_000),
     k: z.number().positive().default(4),
     exitK: z.number().min(0).default(2),
     minRise: z.number().min(0).default(1),
