@@ -252,7 +252,7 @@ export const R_PLAYER = 0;
 export const R_ZONE = 1;
 /** Server handle the player's seat is on, -1 when queued. */
 export const R_SERVER = 2;
-/** Zone-server entry the player counts in, -1 when queued. */
+/** Zone-server entry the player counts in; while queued, its slot in the queue ring. */
 export const R_ENTRY = 3;
 /** PlayerState. */
 export const R_STATE = 4;
@@ -324,6 +324,7 @@ export interface ShardStateBuffers {
   expiryTime: SharedArrayBuffer;
   queueRecord: SharedArrayBuffer;
   queueStamp: SharedArrayBuffer;
+  queueRank: SharedArrayBuffer;
   zoneEvents: SharedArrayBuffer;
   zoneEventCursor: SharedArrayBuffer;
 }
@@ -353,6 +354,8 @@ export interface ShardState {
   expiryTime: Float64Array;
   queueRecord: Int32Array;
   queueStamp: Int32Array;
+  /** Players still waiting per queue-ring slot, as a Fenwick tree (see shard-queue.ts). */
+  queueRank: Int32Array;
   /** Zone split/merge log (see ZONE_EVENT_CAPACITY). */
   zoneEvents: Int32Array;
   zoneEventCursor: Int32Array;
@@ -395,6 +398,7 @@ export function allocateShardState(
     expiryTime: new SharedArrayBuffer(recordCapacity * 8),
     queueRecord: new SharedArrayBuffer(q * 4),
     queueStamp: new SharedArrayBuffer(q * 4),
+    queueRank: new SharedArrayBuffer((q + 1) * 4),
     zoneEvents: new SharedArrayBuffer(ZONE_EVENT_CAPACITY * ZEV_STRIDE * 4),
     zoneEventCursor: new SharedArrayBuffer(ZoneEventCursor.size * 4),
   };
@@ -419,6 +423,7 @@ export function shardStateViews(b: ShardStateBuffers): ShardState {
     expiryTime: new Float64Array(b.expiryTime),
     queueRecord: new Int32Array(b.queueRecord),
     queueStamp: new Int32Array(b.queueStamp),
+    queueRank: new Int32Array(b.queueRank),
     zoneEvents: new Int32Array(b.zoneEvents),
     zoneEventCursor: new Int32Array(b.zoneEventCursor),
   };

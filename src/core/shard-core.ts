@@ -19,7 +19,7 @@ export const WARM_CHUNK = 32;
  * no threads, no I/O, no clock (time comes in as `now`). The single-threaded engine runs one
  * of these; the sharded engine runs one per worker thread over the same kind of views.
  *
- * Layers, bottom up, one file each: ShardStore (records, entries, seat shares, the queue),
+ * Layers, bottom up, one file each: ShardStore (records, entries, seat shares, the line),
  * ShardPlacement (where a player goes), ShardHotZones (hot-zone plans), ShardUpkeep (ticks,
  * admission, merges, evacuation), ShardRequests (join, leave, move, hand-offs), and this
  * class: batches, with the steady join answered in the batch loop itself.

@@ -86,7 +86,7 @@ export class ShardRequests extends ShardUpkeep {
     if (st === PlayerState.Reserved) return this.reconnect(r, zone, now);
     // Queued: it keeps its place, in the zone it asked for last.
     this.s.records[r * REC_STRIDE + R_ZONE] = zone;
-    this.position = this.queuePosition(r);
+    this.position = this.line.place(r);
     return Status.Queued;
   }
 
@@ -96,8 +96,8 @@ export class ShardRequests extends ShardUpkeep {
     if (r < 0) return Status.NotFound;
     const st = s.records[r * REC_STRIDE + R_STATE];
     if (st === PlayerState.Queued) {
+      this.line.remove(r);
       this.freeRecord(r);
-      this.unqueued();
       return Status.Ok;
     }
     this.server = s.records[r * REC_STRIDE + R_SERVER]!;
@@ -132,7 +132,7 @@ export class ShardRequests extends ShardUpkeep {
     const st = this.s.records[r * REC_STRIDE + R_STATE];
     if (st === PlayerState.Queued) {
       this.s.records[r * REC_STRIDE + R_ZONE] = zone;
-      this.position = this.queuePosition(r);
+      this.position = this.line.place(r);
       return Status.Queued;
     }
     if (this.s.records[r * REC_STRIDE + R_ZONE] === zone) {
@@ -159,7 +159,7 @@ export class ShardRequests extends ShardUpkeep {
     if (st === PlayerState.Queued) {
       // It re-queues (or is placed) in the zone's own shard, as a fresh join.
       this.rememberHandOff(player);
-      this.unqueued();
+      this.line.remove(r);
       this.freeRecord(r);
       return HANDOFF;
     }
@@ -244,7 +244,7 @@ export class ShardRequests extends ShardUpkeep {
       // run used the carried seat or gave it back; either way it is not ours to release again.
       const st = s.records[r * REC_STRIDE + R_STATE];
       if (st === PlayerState.Queued) {
-        this.position = this.queuePosition(r);
+        this.position = this.line.place(r);
         return Status.Queued;
       }
       this.server = s.records[r * REC_STRIDE + R_SERVER]!;

@@ -13,7 +13,6 @@ import {
   R_PLAYER,
   R_PREV,
   R_SERVER,
-  R_STAMP,
   R_STATE,
   R_ZONE,
   ZONE_STRIDE,
@@ -28,7 +27,6 @@ import {
   NEIGHBOUR_SLOTS,
   PlayerState,
   ShardCounter,
-  TotalField,
   type ServerTable,
   type ShardState,
   type ZoneTable,
@@ -38,6 +36,7 @@ import { acceptsJoins, releaseSeat } from './seats.ts';
 import { zoneShard } from './hash.ts';
 import { EventLog } from './event-log.ts';
 import { pushZoneEvent } from './zone-event-ring.ts';
+import { ShardQueue } from './shard-queue.ts';
 import type { EngineOptions } from './options.ts';
 
 /** One server of a zone, as listed for inspection. */
@@ -67,7 +66,7 @@ export interface ShardViews {
  * The bottom layer of a shard's placement engine (ShardCore is the top): the shard's state in
  * shared memory and the bookkeeping every rule uses — player records, the directory, zone
  * entries, each server's list of this shard's players, this shard's share of each server's
- * seats, the neighbour sketch, the queue — and read-only listings of them. No placement rule.
+ * seats, the neighbour sketch, the line — and read-only listings of them. No placement rule.
  *
  * Every update here is ordered so that a worker dying half-way leaves state that repairShard
  * (shard-repair.ts) can rebuild from the player records, erring by a seat taken, never one
@@ -92,6 +91,7 @@ export class ShardStore {
   protected readonly t: ServerTable;
   protected readonly z: ZoneTable;
   protected readonly s: ShardState;
+  protected readonly line: ShardQueue;
   protected readonly maxZones: number;
   protected readonly reconnectMs: number;
   protected readonly queueOn: boolean;
@@ -119,6 +119,7 @@ export class ShardStore {
     this.queueLimit = options.queueLimit;
     this.epsilon = options.boundedLoadEpsilon;
     this.mergeBelow = options.mergeBelow;
+    this.line = new ShardQueue(this.s, this.t.totals, options.queueLimit);
     this.dir = this.s.directory;
     this.dirMask = this.s.directoryMask;
     this.rec = this.s.records;
@@ -329,54 +330,12 @@ export class ShardStore {
     return this.s.entries[e * ENT_STRIDE + E_RESERVED]! > 0 || acceptsJoins(this.t, this.s.entries[e * ENT_STRIDE + E_SERVER]!);
   }
 
+  /** Put a record in line for `zone`, its place in `position`; false when the line is full. */
   protected enqueue(r: number, zone: number): boolean {
-    const s = this.s;
-    const c = s.counters;
-    if (c[ShardCounter.queueLength]! >= s.queueCapacity) return false;
-    // The limit is for the whole engine: reserve a place in the shared count first, and give
-    // it back if that went past the limit (two shards racing for the last place: one wins).
-    const queued = Atomics.add(this.t.totals, TotalField.queued, 1);
-    if (queued >= this.queueLimit) {
-      Atomics.sub(this.t.totals, TotalField.queued, 1);
-      return false;
-    }
-    s.records[r * REC_STRIDE + R_STATE] = PlayerState.Queued;
-    s.records[r * REC_STRIDE + R_ZONE] = zone;
-    s.records[r * REC_STRIDE + R_SERVER] = NO_SERVER;
-    s.records[r * REC_STRIDE + R_ENTRY] = -1;
-    const stamp = (s.records[r * REC_STRIDE + R_STAMP]! + 1) | 0;
-    s.records[r * REC_STRIDE + R_STAMP] = stamp;
-    const at = c[ShardCounter.queueTail]!;
-    s.queueRecord[at] = r;
-    s.queueStamp[at] = stamp;
-    c[ShardCounter.queueTail] = at + 1 === s.queueCapacity ? 0 : at + 1;
-    c[ShardCounter.queueLength]! += 1;
-    Atomics.add(c, ShardCounter.queued, 1);
-    // Place in the engine's whole line when it joined (walking the line here would be O(n)).
-    this.position = queued + 1;
+    const place = this.line.push(r, zone);
+    if (place === 0) return false;
+    this.position = place;
     return true;
-  }
-
-  protected unqueued(): void {
-    Atomics.sub(this.s.counters, ShardCounter.queued, 1);
-    Atomics.sub(this.t.totals, TotalField.queued, 1);
-  }
-
-  /** Place in line (1 = next), counting only players still waiting. */
-  protected queuePosition(r: number): number {
-    const s = this.s;
-    const c = s.counters;
-    let pos = 0;
-    let at = c[ShardCounter.queueHead]!;
-    for (let k = c[ShardCounter.queueLength]!; k > 0; k--) {
-      const q = s.queueRecord[at]!;
-      if (s.records[q * REC_STRIDE + R_STATE] === PlayerState.Queued && s.records[q * REC_STRIDE + R_STAMP] === s.queueStamp[at]) {
-        pos++;
-        if (q === r) return pos;
-      }
-      if (++at === s.queueCapacity) at = 0;
-    }
-    return pos;
   }
 
   /** Players of this shard seated on a server. */
@@ -432,7 +391,8 @@ export class ShardStore {
     }
   }
 
+  /** Players waiting in this shard's line. */
   queuedCount(): number {
-    return Atomics.load(this.s.counters, ShardCounter.queued);
+    return this.line.waiting;
   }
 }

@@ -59,24 +59,25 @@ export class ShardUpkeep extends ShardHotZones {
     }
   }
 
+  /**
+   * Admit this shard's line in order while its first player finds a seat. The first in line
+   * that cannot be placed stops it: nobody behind it jumps ahead.
+   */
   admitQueued(): void {
-    const s = this.s;
-    const c = s.counters;
-    while (c[ShardCounter.queueLength]! > 0) {
-      const at = c[ShardCounter.queueHead]!;
-      const r = s.queueRecord[at]!;
-      if (s.records[r * REC_STRIDE + R_STATE] === PlayerState.Queued && s.records[r * REC_STRIDE + R_STAMP] === s.queueStamp[at]) {
-        const zone = s.records[r * REC_STRIDE + R_ZONE]!;
-        const h = this.findSeat(zone);
-        if (h < 0) return; // first in line cannot be placed: nobody behind it can either
-        s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
-        this.link(r, zone, this.entry, h);
-        this.z.rows[zone * ZONE_STRIDE + Z_JOINS]! += 1;
-        this.unqueued();
-        this.events.push(s.records[r * REC_STRIDE + R_PLAYER]! >>> 0, NO_SERVER, h, zone, Reason.Admitted);
-      }
-      c[ShardCounter.queueHead] = at + 1 === s.queueCapacity ? 0 : at + 1;
-      c[ShardCounter.queueLength]! -= 1;
+    const rec = this.s.records;
+    for (let r = this.line.first(); r >= 0; r = this.line.first()) {
+      const zone = rec[r * REC_STRIDE + R_ZONE]!;
+      const h = this.findSeat(zone);
+      if (h < 0) return;
+      // Out of the line's counts first (they read its ring slot, which link() overwrites),
+      // then seated, then Active: a worker dying in between leaves it queued, its seat given
+      // back by repair, and the counts recomputed (shard-repair.ts).
+      this.line.remove(r);
+      this.link(r, zone, this.entry, h);
+      rec[r * REC_STRIDE + R_STATE] = PlayerState.Active;
+      this.z.rows[zone * ZONE_STRIDE + Z_JOINS]! += 1;
+      this.line.shift();
+      this.events.push(rec[r * REC_STRIDE + R_PLAYER]! >>> 0, NO_SERVER, h, zone, Reason.Admitted);
     }
   }
 
