@@ -110,7 +110,10 @@ export const Z_HEAD = 0;
 export const Z_ENTRIES = 1;
 /** Entries open to new joins (a merging zone closes some). */
 export const Z_OPEN = 2;
-/** Players in the zone (placed and reserved); read by others for listings only. */
+/**
+ * Players in the zone (placed and reserved); read by others for listings only. For a zone on
+ * one server it is also that server's count (see E_COUNT).
+ */
 export const Z_POPULATION = 3;
 /** Handle of the zone's first server, or -1. Atomics: read by other shards as a hint. */
 export const Z_PRIMARY = 4;
@@ -266,6 +269,11 @@ export const R_PREV = 7;
 export const ENT_STRIDE = 8;
 export const E_SERVER = 0;
 export const E_ZONE = 1;
+/**
+ * Players of the zone on this server, exact while the zone has two entries or more. A zone on
+ * one server counts its players in Z_POPULATION only (this field lags and is rewritten when a
+ * second entry comes), so a join into such a zone touches the zone's row and no entry.
+ */
 export const E_COUNT = 2;
 export const E_NEXT = 3;
 /** 1 when open to new joins. */

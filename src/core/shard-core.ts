@@ -9,8 +9,8 @@ export type { ShardViews, ZoneRow, ZoneServerRow } from './shard-store.ts';
 
 /**
  * Requests warmed (see ShardCore.warm) and then answered together: enough for the CPU to
- * overlap their cache misses, few enough that the lines touched (about 4 per request) stay
- * in the L1 cache until they are used.
+ * overlap their cache misses, few enough that the lines touched (2 or 3 per request) stay in
+ * the L1 cache until they are used.
  */
 export const WARM_CHUNK = 32;
 
@@ -27,6 +27,8 @@ export const WARM_CHUNK = 32;
 export class ShardCore extends ShardRequests {
   /** What warm() read: kept in a field so that the compiler cannot drop the loads. */
   warmth = 0;
+  /** Directory index (home slot × 2) of each request of the chunk being answered, from warm(). */
+  private readonly homes = new Int32Array(WARM_CHUNK);
 
   /** Answers requests [from, to) of a batch in place. */
   processBatch(b: Batch, from: number, to: number, now: number, batchNumber: number): void {
@@ -62,7 +64,7 @@ export class ShardCore extends ShardRequests {
     // The layout's constants as locals, under their own names. An imported binding is live:
     // Node 20's optimising compiler re-reads it through its module cell, with a hole check, at
     // every use; a local is a register. Measured: ~1.3x on this loop.
-    const { ZONE_STRIDE, Z_HEAD, Z_HOT_SERVERS, Z_POPULATION, Z_JOINS, ENT_STRIDE, E_NEXT, E_OPEN, E_SERVER, E_COUNT } = L;
+    const { ZONE_STRIDE, Z_HEAD, Z_ENTRIES, Z_OPEN, Z_HOT_SERVERS, Z_POPULATION, Z_PRIMARY, Z_JOINS } = L;
     const { REC_STRIDE, R_PLAYER, R_SERVER, R_ENTRY, R_ZONE, R_PREV, R_NEXT, R_STATE, EMPTY_KEY, MAX_PLAYER_ID } = L;
     const FREE_RECORDS = L.ShardCounter.freeRecords;
     const RECORD_HIGH = L.ShardCounter.recordHigh;
@@ -77,8 +79,8 @@ export class ShardCore extends ShardRequests {
     const dir = this.dir;
     const mask = this.dirMask;
     const rec = this.rec;
-    const ent = this.ent;
     const rows = this.rows;
+    const homes = this.homes;
     const freeRecord = s.freeRecord;
     const serverHead = s.serverHead;
     const serverSeats = s.serverSeats;
@@ -98,20 +100,19 @@ export class ShardCore extends ShardRequests {
         const zone = zones[i]!;
         steady: if (op === JOIN && zone < maxZones && player <= MAX_PLAYER_ID && (oneShard || this.ownsZone(zone))) {
           const key = player | 0;
-          let at = homeSlot(player, mask);
+          let at = homes[i - chunk]! >> 1; // homeSlot(player), from warm()
           for (;;) {
             const k = dir[at << 1]!;
             if (k === EMPTY_KEY) break;
             if (k === key) break steady; // known player: apply() decides
             at = (at + 1) & mask;
           }
+          // The zone is on one server, open, not hot: all of it in the zone's row (one cache
+          // line), which names the server (its primary) and counts the entry's players.
           const zb = zone * ZONE_STRIDE;
+          if (rows[zb + Z_ENTRIES] !== 1 || rows[zb + Z_OPEN] !== 1 || rows[zb + Z_HOT_SERVERS] !== 0) break steady;
           const head = rows[zb + Z_HEAD]!;
-          // A hot zone takes its reserved seats first: not this path (same cache line as the head).
-          if (head < 0 || rows[zb + Z_HOT_SERVERS] !== 0) break steady;
-          const eb = head * ENT_STRIDE;
-          if (ent[eb + E_NEXT] !== -1 || ent[eb + E_OPEN] !== 1) break steady;
-          const h = ent[eb + E_SERVER]!;
+          const h = rows[zb + Z_PRIMARY]!;
           const slot = h & 0xffff; // handleSlot, handleGeneration (codes.ts)
           // Plain reads of the server table: see seats.ts.
           if (generation[slot] !== ((h >>> 16) & 0x7fff) || state[slot] !== ACTIVE_SERVER) break steady;
@@ -142,7 +143,6 @@ export class ShardCore extends ShardRequests {
           rec[rb + R_STATE] = ACTIVE_PLAYER;
           dir[at << 1] = key;
           dir[(at << 1) + 1] = r;
-          ent[eb + E_COUNT]! += 1;
           rows[zb + Z_POPULATION]! += 1;
           rows[zb + Z_JOINS]! += 1;
           if (first >= 0) rec[first * REC_STRIDE + R_PREV] = r;
@@ -172,34 +172,37 @@ export class ShardCore extends ShardRequests {
   }
 
   /**
-   * Touch what requests [from, to) will read first (directory lines, zone rows, then the
-   * players' records and the zones' first entries) before answering them. These loads do not
-   * depend on each other, so the CPU overlaps their cache misses: answered one by one, each
-   * request waits for its misses in turn, and the seat's compare-and-swap (a full fence on
-   * x86) keeps the next request's loads from starting early. Changes nothing.
+   * Touch what requests [from, to) will read first (directory lines and zone rows, then the
+   * records of players already known) before answering them, and keep each player's home slot
+   * in `homes`. These loads do not depend on each other, so the CPU overlaps their cache
+   * misses: answered one by one, each request waits for its misses in turn, and the seat's
+   * compare-and-swap (a full fence on x86) keeps the next request's loads from starting early.
    */
   warm(players: Uint32Array, zones: Uint32Array, from: number, to: number): void {
-    const { ZONE_STRIDE, Z_HEAD, ENT_STRIDE, E_SERVER, REC_STRIDE, R_STATE } = L; // see answer()
+    const { ZONE_STRIDE, Z_HEAD, REC_STRIDE, R_STATE } = L; // see answer()
     const dir = this.dir;
     const mask = this.dirMask;
     const rows = this.rows;
+    const homes = this.homes;
     const maxZones = this.maxZones;
     let x = 0;
-    for (let i = from; i < to; i++) {
-      x ^= dir[homeSlot(players[i]!, mask) << 1]!;
-      const zone = zones[i]!;
-      if (zone < maxZones) x ^= rows[zone * ZONE_STRIDE + Z_HEAD]!;
-    }
-    const rec = this.rec;
-    const ent = this.ent;
+    let known = 0;
     for (let i = from; i < to; i++) {
       const player = players[i]!;
       const at = homeSlot(player, mask) << 1;
-      if (dir[at] === (player | 0)) x ^= rec[dir[at + 1]! * REC_STRIDE + R_STATE]!;
+      homes[i - from] = at;
+      const k = dir[at]!;
+      x ^= k;
+      if (k === (player | 0)) known++;
       const zone = zones[i]!;
-      if (zone < maxZones) {
-        const head = rows[zone * ZONE_STRIDE + Z_HEAD]!;
-        if (head >= 0) x ^= ent[head * ENT_STRIDE + E_SERVER]!;
+      if (zone < maxZones) x ^= rows[zone * ZONE_STRIDE + Z_HEAD]!;
+    }
+    // Leaves, moves and repeated joins go on to the player's record (found at its home slot).
+    if (known > 0) {
+      const rec = this.rec;
+      for (let i = from; i < to; i++) {
+        const at = homes[i - from]!;
+        if (dir[at] === (players[i]! | 0)) x ^= rec[dir[at + 1]! * REC_STRIDE + R_STATE]!;
       }
     }
     this.warmth = x;

@@ -1,7 +1,6 @@
 import { handleSlot } from './codes.ts';
 import {
   ENT_STRIDE,
-  E_COUNT,
   E_NEXT,
   E_OPEN,
   E_RESERVED,
@@ -54,7 +53,7 @@ export class ShardHotZones extends ShardPlacement {
     for (let e = rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; ) {
       const next = s.entries[e * ENT_STRIDE + E_NEXT]!;
       this.releaseReserved(e, s.entries[e * ENT_STRIDE + E_RESERVED]!);
-      if (s.entries[e * ENT_STRIDE + E_COUNT] === 0) this.removeEntry(zone, e);
+      if (this.entryCount(zone, e) === 0) this.removeEntry(zone, e);
       e = next;
     }
   }
@@ -78,7 +77,7 @@ export class ShardHotZones extends ShardPlacement {
       const h = s.entries[b + E_SERVER]!;
       if (!acceptsJoins(t, h)) {
         this.releaseReserved(e, s.entries[b + E_RESERVED]!);
-        if (s.entries[b + E_COUNT] === 0) this.removeEntry(zone, e);
+        if (this.entryCount(zone, e) === 0) this.removeEntry(zone, e);
       } else {
         const slot = handleSlot(h);
         const over = Atomics.load(t.count, slot) - Atomics.load(t.limit, slot);
@@ -127,7 +126,7 @@ export class ShardHotZones extends ShardPlacement {
         const slot = handleSlot(h);
         if (this.tried[slot] === stamp || !acceptsJoins(t, h)) continue;
         if (Atomics.load(t.count, slot) >= Atomics.load(t.limit, slot)) continue;
-        const key = (s.entries[b + E_COUNT]! + s.entries[b + E_RESERVED]!) / t.weight[slot]!;
+        const key = (this.entryCount(zone, e) + s.entries[b + E_RESERVED]!) / t.weight[slot]!;
         if (key < bestKey) {
           bestKey = key;
           best = e;
@@ -150,7 +149,7 @@ export class ShardHotZones extends ShardPlacement {
       const next = s.entries[e * ENT_STRIDE + E_NEXT]!;
       if (handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!) === slot) {
         this.releaseReserved(e, s.entries[e * ENT_STRIDE + E_RESERVED]!);
-        if (s.entries[e * ENT_STRIDE + E_COUNT] === 0) this.removeEntry(zone, e);
+        if (this.entryCount(zone, e) === 0) this.removeEntry(zone, e);
       }
       e = next;
     }

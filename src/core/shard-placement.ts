@@ -115,7 +115,7 @@ export class ShardPlacement extends ShardStore {
       const slot = handleSlot(h);
       // Over its limit (lowered since): the reserve there is shed at the next tick instead.
       if (!acceptsJoins(t, h) || Atomics.load(t.count, slot) > Atomics.load(t.limit, slot)) continue;
-      const key = s.entries[b + E_COUNT]! / t.weight[slot]!;
+      const key = this.entryCount(zone, e) / t.weight[slot]!;
       if (key < bestKey) {
         bestKey = key;
         best = e;

@@ -171,9 +171,11 @@ export class ShardStore {
     s.records[r * REC_STRIDE + R_SERVER] = h;
     s.records[r * REC_STRIDE + R_ENTRY] = e;
     s.records[r * REC_STRIDE + R_ZONE] = zone;
-    s.entries[e * ENT_STRIDE + E_COUNT]! += 1;
+    const zb = zone * ZONE_STRIDE;
     // Single writer (this shard): a plain add; listings elsewhere tolerate a stale read.
-    this.z.rows[zone * ZONE_STRIDE + Z_POPULATION]! += 1;
+    this.z.rows[zb + Z_POPULATION]! += 1;
+    // A zone's only entry is counted by the population (see E_COUNT in layout.ts).
+    if (this.z.rows[zb + Z_ENTRIES] !== 1) s.entries[e * ENT_STRIDE + E_COUNT]! += 1;
     const head = s.serverHead[slot]!;
     s.records[r * REC_STRIDE + R_PREV] = -1;
     s.records[r * REC_STRIDE + R_NEXT] = head;
@@ -199,9 +201,11 @@ export class ShardStore {
     // R_SERVER and R_ZONE stay as they were until link() rewrites them: if the worker dies
     // between the two halves of a move, repair finds the player where it was, seat and all,
     // and the seat is still in the share, so the repair counts it exactly once.
-    this.z.rows[zone * ZONE_STRIDE + Z_POPULATION]! -= 1;
-    s.entries[e * ENT_STRIDE + E_COUNT]! -= 1;
-    if (s.entries[e * ENT_STRIDE + E_COUNT] === 0 && !this.keepsEmptyEntry(zone, e)) this.removeEntry(zone, e);
+    const zb = zone * ZONE_STRIDE;
+    const population = (this.z.rows[zb + Z_POPULATION]! -= 1);
+    // A zone's only entry is counted by the population (see E_COUNT in layout.ts).
+    const left = this.z.rows[zb + Z_ENTRIES] === 1 ? population : (s.entries[e * ENT_STRIDE + E_COUNT]! -= 1);
+    if (left === 0 && !this.keepsEmptyEntry(zone, e)) this.removeEntry(zone, e);
     return h;
   }
 
@@ -235,6 +239,8 @@ export class ShardStore {
     s.entries[e * ENT_STRIDE + E_OPEN] = 1;
     s.entries[e * ENT_STRIDE + E_RESERVED] = 0;
     const head = z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
+    // The zone's only entry becomes one of two: from now on it keeps its own count.
+    if (z.rows[zone * ZONE_STRIDE + Z_ENTRIES] === 1) s.entries[head * ENT_STRIDE + E_COUNT] = z.rows[zone * ZONE_STRIDE + Z_POPULATION]!;
     if (head < 0) {
       s.entries[e * ENT_STRIDE + E_NEXT] = -1;
       z.rows[zone * ZONE_STRIDE + Z_HEAD] = e;
@@ -324,6 +330,15 @@ export class ShardStore {
     Atomics.sub(this.t.count, slot, n);
   }
 
+  /**
+   * Players of `zone` counted in its entry `e`. A zone on one server counts them in its
+   * population only, so a join touches one cache line of zone state (see E_COUNT in layout.ts).
+   */
+  protected entryCount(zone: number, e: number): number {
+    const zb = zone * ZONE_STRIDE;
+    return this.z.rows[zb + Z_ENTRIES] === 1 ? this.z.rows[zb + Z_POPULATION]! : this.s.entries[e * ENT_STRIDE + E_COUNT]!;
+  }
+
   /** A hot zone keeps a server it holds no player on while that server takes players or holds its reserve. */
   protected keepsEmptyEntry(zone: number, e: number): boolean {
     if (this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] === 0) return false;
@@ -361,7 +376,7 @@ export class ShardStore {
     const s = this.s;
     for (let e = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
       const b = e * ENT_STRIDE;
-      out.push({ server: s.entries[b + E_SERVER]!, players: s.entries[b + E_COUNT]!, open: s.entries[b + E_OPEN] === 1, reserved: s.entries[b + E_RESERVED]! });
+      out.push({ server: s.entries[b + E_SERVER]!, players: this.entryCount(zone, e), open: s.entries[b + E_OPEN] === 1, reserved: s.entries[b + E_RESERVED]! });
     }
     return out;
   }
