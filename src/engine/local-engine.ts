@@ -13,6 +13,7 @@ import type { ReplacementEvents } from '../core/event-log.ts';
 import type { Ring } from '../core/ring.ts';
 import { ShardCore, type ZoneRow } from '../core/shard-core.ts';
 import { EngineBase, type EngineRuntime } from './engine-base.ts';
+import { sinkDone } from './sink-done.ts';
 import type { RequestArrays, ResultSink } from './types.ts';
 
 /**
@@ -56,7 +57,7 @@ export class LocalEngine extends EngineBase {
     for (let j = start; j < start + count; j++) answers[status[j]!]!++;
     stats.answered(0, performance.now());
     this.zoneChanges.flush(now);
-    sink.done();
+    sinkDone(sink);
   }
 
   protected shardsEvacuate(slot: number, reason: Reason, onlyIfRoom: boolean): Promise<ReplacementEvents> {
