@@ -33,7 +33,7 @@ export class ShardCore extends ShardRequests {
   /** Answers requests [from, to) of a batch in place. */
   processBatch(b: Batch, from: number, to: number, now: number, batchNumber: number): void {
     this.batchNumber = batchNumber;
-    this.answer(b.ops, b.players, b.zones, b.from, b.carry, b.status, b.server, b.position, from, to, now);
+    this.answer(b.ops, b.players, b.zones, b.from, b.carry, b.status, b.server, b.position, from, to, now, null);
     this.batchNumber = 0;
     this.requestIndex = -1;
   }
@@ -41,7 +41,8 @@ export class ShardCore extends ShardRequests {
   /**
    * Answers requests [from, to) in place: status, server and position, and in `fromZones`
    * (when given) the zone a handed-off player came from. Without `fromZones` and `carries`
-   * only client ops are taken (the hand-off ops are internal to the sharded engine).
+   * only client ops are taken (the hand-off ops are internal to the sharded engine). With
+   * `counts`, adds one per answer at its status (EngineStats.answers).
    *
    * The steady join (a new player, a zone on one open server with room) is answered here, in
    * the loop, with every array in a local: it is most of the traffic, and at this rate calls
@@ -60,6 +61,7 @@ export class ShardCore extends ShardRequests {
     from: number,
     to: number,
     now: number,
+    counts: Float64Array | null,
   ): void {
     // The layout's constants as locals, under their own names. An imported binding is live:
     // Node 20's optimising compiler re-reads it through its module cell, with a hole check, at
@@ -91,6 +93,10 @@ export class ShardCore extends ShardRequests {
     const recordCapacity = s.recordCapacity;
     const maxZones = this.maxZones;
     const oneShard = this.shards === 1;
+    // Steady joins answered, and seats they took since the last slow request (which may read
+    // seatsSinceTick): kept in locals, written back when needed.
+    let steady = 0;
+    let seated = 0;
     for (let chunk = from; chunk < to; chunk += WARM_CHUNK) {
       const end = Math.min(to, chunk + WARM_CHUNK);
       this.warm(players, zones, chunk, end);
@@ -148,27 +154,35 @@ export class ShardCore extends ShardRequests {
           if (first >= 0) rec[first * REC_STRIDE + R_PREV] = r;
           serverHead[slot] = r;
           serverSeats[slot]! += 1;
-          this.seatsSinceTick++;
+          seated++;
           status[i] = OK;
           server[i] = h;
           position[i] = 0;
           if (fromZones !== null) fromZones[i] = -1;
           // A plain store: it is read only after this thread has exited (the exit is the fence).
           c[BATCH_DONE] = i + 1;
+          steady++;
           continue;
         }
+        this.seatsSinceTick += seated;
+        seated = 0;
         this.requestIndex = i;
+        let st: number;
         if (carries === null) {
-          status[i] = op === Op.Join || op === Op.Leave || op === Op.Move ? this.apply(op, player, zone, -1, NO_SERVER, now) : Status.Invalid;
+          st = op === Op.Join || op === Op.Leave || op === Op.Move ? this.apply(op, player, zone, -1, NO_SERVER, now) : Status.Invalid;
         } else {
-          status[i] = this.apply(op, player, zone, fromZones![i]!, carries[i]!, now);
+          st = this.apply(op, player, zone, fromZones![i]!, carries[i]!, now);
           fromZones![i] = this.fromZone;
         }
+        status[i] = st;
         server[i] = this.server;
         position[i] = this.position;
         c[BATCH_DONE] = i + 1;
+        if (counts !== null) counts[st]! += 1;
       }
     }
+    this.seatsSinceTick += seated;
+    if (counts !== null) counts[OK]! += steady;
   }
 
   /**

@@ -51,10 +51,8 @@ export class LocalEngine extends EngineBase {
     const { ops, players, zones } = requests;
     const { status, server, position } = sink;
     const stats = this.stats;
-    const answers = stats.answers;
     stats.sent(0, count, performance.now());
-    core.answer(ops, players, zones, null, null, status, server, position, start, start + count, now);
-    for (let j = start; j < start + count; j++) answers[status[j]!]!++;
+    core.answer(ops, players, zones, null, null, status, server, position, start, start + count, now, stats.answers);
     stats.answered(0, performance.now());
     this.zoneChanges.flush(now);
     sinkDone(sink);
