@@ -80,7 +80,7 @@ export class ShardHotZones extends ShardPlacement {
         if (this.entryCount(zone, e) === 0) this.removeEntry(zone, e);
       } else {
         const slot = handleSlot(h);
-        const over = Atomics.load(t.count, slot) - Atomics.load(t.limit, slot);
+        const over = t.count[slot]! - t.limit[slot]!;
         if (over > 0) this.releaseReserved(e, Math.min(over, s.entries[b + E_RESERVED]!));
         if (s.entries[b + E_OPEN] !== 1) {
           s.entries[b + E_OPEN] = 1;
@@ -125,7 +125,7 @@ export class ShardHotZones extends ShardPlacement {
         const h = s.entries[b + E_SERVER]!;
         const slot = handleSlot(h);
         if (this.tried[slot] === stamp || !acceptsJoins(t, h)) continue;
-        if (Atomics.load(t.count, slot) >= Atomics.load(t.limit, slot)) continue;
+        if (t.count[slot]! >= t.limit[slot]!) continue;
         const key = (this.entryCount(zone, e) + s.entries[b + E_RESERVED]!) / t.weight[slot]!;
         if (key < bestKey) {
           bestKey = key;

@@ -30,7 +30,9 @@ const RING_PROBES = 32;
  * Where a player goes (DESIGN.md, "Placement"): a seat on a server already hosting the zone,
  * the least filled by weight; else the zone grows onto a neighbour's server, the zone's
  * successors on the bounded-load ring, or the room list. Each step takes its seat with the
- * compare-and-swap of seats.ts and looks at a bounded number of candidates.
+ * compare-and-swap of seats.ts and looks at a bounded number of candidates. Shared state
+ * (server table, room list, other shards' zone rows) is read plainly, as in seats.ts: every
+ * read only picks a candidate, and the compare-and-swap decides.
  */
 export class ShardPlacement extends ShardStore {
   /** The weighted consistent-hash ring of active servers (published by the control plane). */
@@ -82,7 +84,7 @@ export class ShardPlacement extends ShardStore {
         const h = s.entries[e * ENT_STRIDE + E_SERVER]!;
         const slot = handleSlot(h);
         if (this.tried[slot] === stamp || !acceptsJoins(t, h)) continue;
-        if (Atomics.load(t.count, slot) >= Atomics.load(t.limit, slot)) continue;
+        if (t.count[slot]! >= t.limit[slot]!) continue;
         const key = s.entries[e * ENT_STRIDE + E_COUNT]! / t.weight[slot]!;
         if (key < bestKey) {
           bestKey = key;
@@ -114,7 +116,7 @@ export class ShardPlacement extends ShardStore {
       const h = s.entries[b + E_SERVER]!;
       const slot = handleSlot(h);
       // Over its limit (lowered since): the reserve there is shed at the next tick instead.
-      if (!acceptsJoins(t, h) || Atomics.load(t.count, slot) > Atomics.load(t.limit, slot)) continue;
+      if (!acceptsJoins(t, h) || t.count[slot]! > t.limit[slot]!) continue;
       const key = this.entryCount(zone, e) / t.weight[slot]!;
       if (key < bestKey) {
         bestKey = key;
@@ -193,29 +195,29 @@ export class ShardPlacement extends ShardStore {
         const slot = ring.slots[i]!;
         if (++i === points) i = 0;
         if (tried[slot] === stamp) continue;
-        if (Atomics.load(t.state, slot) !== ServerState.Active) continue;
+        if (t.state[slot] !== ServerState.Active) continue;
         // Over the load bound: skipped here, but not marked, so the room list may offer it.
         if (!this.withinBound(slot, bound)) continue;
         tried[slot] = stamp;
-        if (takeSeat(t, slot)) return this.grow(zone, serverHandle(slot, Atomics.load(t.generation, slot)));
+        if (takeSeat(t, slot)) return this.grow(zone, serverHandle(slot, t.generation[slot]!));
       }
     }
 
     const list = t.roomList;
-    const n = Atomics.load(list, 0);
+    const n = list[0]!;
     for (let k = 0; k < n; k++) {
       if (++this.roomCursor > n) this.roomCursor = 1;
-      const slot = Atomics.load(list, this.roomCursor);
+      const slot = list[this.roomCursor]!;
       if (tried[slot] === stamp) continue;
       tried[slot] = stamp;
-      if (Atomics.load(t.state, slot) !== ServerState.Active) continue;
-      if (takeSeat(t, slot)) return this.grow(zone, serverHandle(slot, Atomics.load(t.generation, slot)));
+      if (t.state[slot] !== ServerState.Active) continue;
+      if (takeSeat(t, slot)) return this.grow(zone, serverHandle(slot, t.generation[slot]!));
     }
     return -1;
   }
 
   protected tryNeighbour(neighbour: number, stamp: number, bound: number): number {
-    const h = Atomics.load(this.z.rows, neighbour * ZONE_STRIDE + Z_PRIMARY);
+    const h = this.z.rows[neighbour * ZONE_STRIDE + Z_PRIMARY]!;
     if (h < 0) return -1;
     const slot = handleSlot(h);
     if (this.tried[slot] === stamp) return -1;
@@ -248,8 +250,7 @@ export class ShardPlacement extends ShardStore {
   }
 
   protected withinBound(slot: number, bound: number): boolean {
-    const limit = Atomics.load(this.t.limit, slot);
-    return Atomics.load(this.t.count, slot) + 1 <= Math.ceil(bound * limit);
+    return this.t.count[slot]! + 1 <= Math.ceil(bound * this.t.limit[slot]!);
   }
 
   protected nextStamp(): number {
