@@ -63,8 +63,17 @@ export function removePlayer(s: ShardState, player: number): void {
 export function removeAt(dir: Int32Array, mask: number, hole: number): void {
   dir[hole << 1] = EMPTY_KEY;
   let j = (hole + 1) & mask;
+  // homeSlot() of each entry after the hole, reusing the hash of the last id's high part:
+  // the entries of a run are mostly ids in sequence, which share it eight at a time.
+  let high = -1;
+  let mixed = 0;
   while (dir[j << 1] !== EMPTY_KEY) {
-    const home = homeSlot(dir[j << 1]! >>> 0, mask);
+    const key = dir[j << 1]! >>> 0;
+    if (key >>> 3 !== high) {
+      high = key >>> 3;
+      mixed = mix32(high) << 3;
+    }
+    const home = (mixed | (key & 7)) & mask;
     // The entry at j may move into the hole only if its home slot is not cyclically inside
     // (hole, j]: otherwise a lookup starting at its home would stop at the hole and miss it.
     const inside = hole <= j ? home > hole && home <= j : home > hole || home <= j;
