@@ -49,7 +49,7 @@ export function insertPlayer(s: ShardState, player: number, record: number): voi
 }
 
 /** Fill an empty slot found by probe() (nothing may have been inserted since). */
-export function insertAt(dir: Int32Array, slot: number, player: number, record: number): void {
+function insertAt(dir: Int32Array, slot: number, player: number, record: number): void {
   dir[slot << 1] = player | 0;
   dir[(slot << 1) + 1] = record;
 }
@@ -60,7 +60,7 @@ export function removePlayer(s: ShardState, player: number): void {
 }
 
 /** Empty slot `hole` and shift back the entries after it that a lookup would no longer reach. */
-export function removeAt(dir: Int32Array, mask: number, hole: number): void {
+function removeAt(dir: Int32Array, mask: number, hole: number): void {
   dir[hole << 1] = EMPTY_KEY;
   let j = (hole + 1) & mask;
   // homeSlot() of each entry after the hole, reusing the hash of the last id's high part:
