@@ -191,8 +191,9 @@ export class ShardCore extends ShardRequests {
    * in `homes`. These loads do not depend on each other, so the CPU overlaps their cache
    * misses: answered one by one, each request waits for its misses in turn, and the seat's
    * compare-and-swap (a full fence on x86) keeps the next request's loads from starting early.
+   * At most WARM_CHUNK requests (the size of `homes`).
    */
-  warm(players: Uint32Array, zones: Uint32Array, from: number, to: number): void {
+  private warm(players: Uint32Array, zones: Uint32Array, from: number, to: number): void {
     const { ZONE_STRIDE, Z_HEAD, REC_STRIDE, R_STATE } = L; // see answer()
     const dir = this.dir;
     const mask = this.dirMask;
