@@ -56,11 +56,16 @@ function measure(ms: number, run: () => number): number {
 
 // --------------------------------------------------------------------------- steady
 
-/** Joins into zones whose server has room; each batch joined, then left (untimed). */
-function steady(): number {
+/**
+ * Joins into zones whose server has room; each batch joined, then left (untimed). Player ids
+ * in sequence (as accounts are usually numbered), or with `randomIds` drawn at random, which
+ * costs a directory cache miss per join instead of one per eight (see player-directory.ts).
+ */
+function steady(randomIds = false): number {
   const engine = new LocalEngine({ maxZones: 100_000, maxPlayers: 1 << 20, reconnectMs: 0 }, { autoTick: false });
   for (let s = 0; s < 1000; s++) engine.registerServer({ id: `gs-${s}`, weight: 1 + (s % 4) });
   const next = rng(SEED);
+  const nextId = rng(SEED + 3);
   const { requests, sink } = batchArrays(BATCH);
   let player = 0;
   // Place every zone once so that joins below take the steady path (zone has a server).
@@ -79,7 +84,7 @@ function steady(): number {
   for (;;) {
     for (let i = 0; i < BATCH; i++) {
       requests.ops[i] = Op.Join;
-      requests.players[i] = player++ % 0xe000_0000;
+      requests.players[i] = (randomIds ? nextId() : player++) % 0xe000_0000;
       requests.zones[i] = next() % 100_000;
       leaves.requests.ops[i] = Op.Leave;
       leaves.requests.players[i] = requests.players[i]!;
@@ -278,6 +283,8 @@ async function loadAndFailover(): Promise<{ rssBytes: number; loadMs: number; fa
 async function main(): Promise<void> {
   const steadyPerSec = steady();
   console.log(`steady decisions (zone has room, 1 thread):      ${fmt(steadyPerSec)}/s`);
+  const steadyRandomIdsPerSec = steady(true);
+  console.log(`  the same with random player ids:               ${fmt(steadyRandomIdsPerSec)}/s`);
   const hashringPerSec = hashring();
   console.log(`npm hashring get() (100k zones, 1000 servers):   ${fmt(hashringPerSec)}/s  → zonelb ${(steadyPerSec / hashringPerSec).toFixed(1)}×`);
   const overflowPerSec = overflow();
@@ -293,6 +300,7 @@ async function main(): Promise<void> {
   const result = {
     node: process.version,
     steadyPerSec: Math.round(steadyPerSec),
+    steadyRandomIdsPerSec: Math.round(steadyRandomIdsPerSec),
     overflowPerSec: Math.round(overflowPerSec),
     hashringPerSec: Math.round(hashringPerSec),
     steadyOverHashring: Number((steadyPerSec / hashringPerSec).toFixed(1)),

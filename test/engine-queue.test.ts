@@ -12,6 +12,7 @@ import {
   expectCountsMatchZones,
   joinMany,
   startEngine,
+  zonesOnDifferentShards,
   zonesOnSameShard,
   type Harness,
 } from './fixtures/engine-harness.ts';
@@ -137,23 +138,66 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
   });
 
   /*
-   * BUG (sharded engine only, since 45742c8): a queued player's first answer gives its place in
-   * the engine's whole line (ShardCore.enqueue: `position = queued + 1` from the engine-wide
-   * count), but a repeated join or a move answers queuePosition(), which counts only the
-   * players in the same shard's line. With one player queued in each of 4 shards the first
-   * answers are 1, 2, 3, 4 and the repeated joins 1, 1, 1, 1 — nobody left or was admitted.
-   * (Related, not pinned because which shard wins the seat is a race: admission is per shard,
-   * so a player told 4 can get the next free seat before the one told 1; codes.ts says
-   * "position is its place (1 = next)".)
+   * Regression (sharded engine, since 45742c8): a queued player's first answer gave its place
+   * in the engine's whole line (the engine-wide count when it joined), a repeated join or move
+   * its place in its shard's line: with one player queued in each of 4 shards the first
+   * answers were 1, 2, 3, 4 and the repeated joins 1, 1, 1, 1. Each shard admits its own line,
+   * so the place is now the one in the line of the zone's shard, in both answers.
    */
-  (kind === 'sharded' ? it.fails : it)('answers a repeated join with the place the first answer gave (BUG in the sharded engine)', async () => {
+  it("answers a queued player's repeated join and move with the place its first answer gave: its place in the line of the zone's shard", async () => {
     await fullFleet();
-    const zones = [0, 1, 2, 3].map((shard) => Array.from({ length: 64 }, (_, z) => z).find((z) => zoneShard(z, SHARDS) === shard)!);
+    const shards = kind === 'sharded' ? SHARDS : 1;
+    // Two zones on each of two shards (in the local engine: four zones, one line).
+    const [a1, a2] = zonesOnSameShard(0, 2) as [number, number];
+    const other = Array.from({ length: 64 }, (_, z) => z).find((z) => zoneShard(z, SHARDS) !== zoneShard(0, SHARDS))!;
+    const [b1, b2] = zonesOnSameShard(other, 2) as [number, number];
+    const zones = [a1, b1, a2, b2, a1];
+    const lineOf = (z: number) => zoneShard(z, shards);
+    const expected = zones.map((z, i) => zones.slice(0, i + 1).filter((y) => lineOf(y) === lineOf(z)).length);
+    expect(expected).toEqual(kind === 'sharded' ? [1, 1, 2, 2, 3] : [1, 2, 3, 4, 5]);
     const first = [];
     for (let i = 0; i < zones.length; i++) first.push((await h.engine.join(20 + i, zones[i]!)).position);
-    expect(first).toEqual([1, 2, 3, 4]);
+    expect(first).toEqual(expected);
     const again = [];
     for (let i = 0; i < zones.length; i++) again.push((await h.engine.join(20 + i, zones[i]!)).position);
     expect(again).toEqual(first);
+    // A move to another zone of the same shard keeps the place too.
+    expect(await h.engine.move(24, a2)).toMatchObject({ status: Status.Queued, position: first[4] });
+    expect(h.engine.queued()).toBe(5);
+  });
+
+  it('moves everyone behind up when a player leaves the line, and admits the line in the order of its places', async () => {
+    await fullFleet({ reconnectMs: 0 });
+    const [z1, z2, z3, z4] = zonesOnSameShard(ZONE, 4) as [number, number, number, number];
+    const first = [];
+    for (const [i, z] of [z1, z2, z3, z4].entries()) first.push((await h.engine.join(30 + i, z)).position);
+    expect(first).toEqual([1, 2, 3, 4]);
+    expect((await h.engine.leave(31)).status).toBe(Status.Ok);
+    expect((await h.engine.join(30, z1)).position).toBe(1);
+    expect((await h.engine.join(32, z3)).position).toBe(2);
+    expect((await h.engine.join(33, z4)).position).toBe(3);
+    // Two seats open: the two first in line are admitted, in that order; the last is now 1.
+    await h.engine.leave(0);
+    await h.engine.leave(1);
+    const events = await h.advance(1);
+    expect(events.map((e) => [e.player, e.reason])).toEqual([
+      [30, Reason.Admitted],
+      [32, Reason.Admitted],
+    ]);
+    expect(await h.engine.join(33, z4)).toMatchObject({ status: Status.Queued, position: 1 });
+    expect(h.engine.queued()).toBe(1);
+  });
+
+  it('gives a place in its new line to a queued player that moves to a zone of another shard', async () => {
+    await fullFleet();
+    const [a, b] = zonesOnDifferentShards(0);
+    const same = zonesOnSameShard(a, 2)[1]!;
+    expect((await h.engine.join(40, a)).position).toBe(1);
+    expect((await h.engine.join(41, same)).position).toBe(2);
+    // Sharded: b's line is another one, empty, so 40 is first there and 41 moves up in a's.
+    // Local: one line, 40 keeps its place.
+    expect(await h.engine.move(40, b)).toMatchObject({ status: Status.Queued, position: 1 });
+    expect((await h.engine.join(41, same)).position).toBe(kind === 'sharded' ? 1 : 2);
+    expect(h.engine.queued()).toBe(2);
   });
 });

@@ -8,8 +8,7 @@
  * assertions are ones that must hold for every interleaving; nothing depends on timing.
  * An engine bug that needs the kill to land in a narrow window therefore shows up in some
  * runs only; each one found is pinned by a deterministic white-box test at the end of this
- * file (a run failing with "request … (op 3, player …, placed): expected 5 to be 0" is the
- * open moveRecord bug pinned there).
+ * file.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Op, ServerState, Status, serverHandle } from '../src/core/codes.ts';
@@ -17,6 +16,7 @@ import {
   FleetField,
   PlayerState,
   ShardCounter,
+  TotalField,
   allocateBatch,
   allocateServerTable,
   allocateShardState,
@@ -320,20 +320,15 @@ describe('shard repair after a worker death (white box, deterministic)', () => {
   });
 
   /*
-   * BUG (found by the kill test: "request … (op 3, player …, placed): expected 5 to be 0", a
-   * move inside one shard; about 1 run in 6). ShardCore.moveRecord() detaches the player
-   * (detach() sets R_SERVER and R_ENTRY to -1 and takes it out of its server's list and zone
-   * entry) before attach() links it into the new zone. A worker that dies in between leaves an
-   * Active record with no server; repairShard() takes it for a half-written record and drops
-   * it. The replayed move answers NotFound: the player is gone, and the seat it carried stays
-   * counted on its server for ever (serverSeats was already decremented, so the repair's
-   * delta does not give it back).
-   * Repro (white box): a player joins zone 3; the worker dies just after detach() of a move to
-   * zone 4; repair; the move is sent again → NotFound (expected Ok, one seat counted).
-   * Fix idea: keep the carried seat in the record (or in the shard's counters, as for
-   * hand-offs) until the player is linked again, so the repair can put the player back.
+   * Regression (found by the kill test: "request … (op 3, player …, placed): expected 5 to be
+   * 0", a move inside one shard, about 1 run in 6; fixed in abd07a9). moveRecord() detaches
+   * the player before attach() links it into the new zone, and detach() used to clear the
+   * record's server and entry: a worker dying in between left an Active record with no server,
+   * which repairShard() dropped. The replayed move answered NotFound, and the seat the player
+   * carried stayed counted on its server for ever. detach() now leaves the record where it
+   * was until link() rewrites it, so repair puts the player back on its seat.
    */
-  it('keeps a player whose move was cut short by the worker\'s death (BUG: dropped, seat leaked)', () => {
+  it("keeps a player whose move was cut short by the worker's death: the replayed move places it, its seat counted once", () => {
     const { servers, zones, state, core } = shardWithOneServer();
     expect(core.apply(Op.Join, 7, 3, -1, -1, 0)).toBe(Status.Ok);
     // The worker dies inside move(7 → zone 4), right after the player left zone 3.
@@ -347,18 +342,14 @@ describe('shard repair after a worker death (white box, deterministic)', () => {
   });
 
   /*
-   * BUG (src/core/shard-core.ts attachCarried(), the "Already here (a retried hand-off)"
-   * branch: `if (carry !== NO_SERVER) releaseSeat(this.t, carry)`). When the zone's shard dies
-   * after completing the second half of a hand-off (AttachMove/AttachJoin) but before counting
-   * its result, the request is sent again; the player is found, and the carried seat is
-   * released — but the first run already used that seat (the player stayed on the carried
-   * server) or already released it (the player went to another server). The server's count
-   * drops one below the players it holds, so a later join can over-fill it by one.
-   * Repro (white box): shard 1 of 2; a player arrives with a seat on slot 0 (count 1) and is
-   * attached to a new zone on that server; repair; the same AttachMove again → count 0 while
-   * the player holds its seat (expected: count stays 1).
+   * Regression (fixed in abd07a9): when the zone's shard dies after completing the second half
+   * of a hand-off (AttachMove/AttachJoin) but before counting its result, the request is sent
+   * again and finds the player already there. attachCarried() used to release the carried seat
+   * in that case, but the first run had already used it (the player stayed on the carried
+   * server) or released it (the player went to another server): the server's count dropped
+   * one below the players it held, so a later join could over-fill it by one.
    */
-  it('keeps the seat count when a completed attach is sent again (BUG: carried seat released twice)', () => {
+  it('keeps the seat count when a completed attach is sent again: the carried seat is not released twice', () => {
     const { servers, zones, state, core } = shardWithOneServer(2, 1);
     const zone = Array.from({ length: 64 }, (_, z) => z).find((z) => zoneShard(z, 2) === 1)!;
     servers.count[0] = 1; // the seat the player carries from shard 0
@@ -371,5 +362,27 @@ describe('shard repair after a worker death (white box, deterministic)', () => {
     expect(core.apply(InternalOp.AttachMove, 7, zone, -1, carry, 0)).toBe(Status.Ok);
     expect(core.locate(7)?.server).toBe(carry);
     expect(servers.count[0]).toBe(1);
+  });
+  it('keeps the line through a repair: same places, same count, admitted in the same order', () => {
+    const { servers, zones, state, core } = shardWithOneServer();
+    for (let p = 0; p < 10; p++) expect(core.apply(Op.Join, p, p % 3, -1, -1, 0)).toBe(Status.Ok);
+    const places = () => [20, 21, 22, 23].map((p) => (core.apply(Op.Join, p, 5, -1, -1, 0), core.position));
+    expect(places()).toEqual([1, 2, 3, 4]);
+    expect(core.apply(Op.Leave, 21, 0, -1, -1, 0)).toBe(Status.Ok);
+    // The worker dies inside an update of the line's counts (derived state: repair rebuilds it).
+    state.queueRank.fill(0);
+    Atomics.store(state.counters, ShardCounter.busy, 1);
+    repairShard(servers, zones, state, 0, 1);
+    expect([20, 22, 23].map((p) => (core.apply(Op.Join, p, 5, -1, -1, 0), core.position))).toEqual([1, 2, 3]);
+    expect(core.queuedCount()).toBe(3);
+    expect(servers.totals[TotalField.queued]).toBe(3);
+    // Two seats open (two reservations expire): the first two in line are admitted, in order;
+    // the last moves up to 1.
+    expect(core.apply(Op.Leave, 0, 0, -1, -1, 0)).toBe(Status.Ok);
+    expect(core.apply(Op.Leave, 1, 0, -1, -1, 0)).toBe(Status.Ok);
+    core.tick(60_000);
+    expect(Array.from(core.events.drain().players)).toEqual([20, 22]);
+    expect(core.apply(Op.Join, 23, 5, -1, -1, 0)).toBe(Status.Queued);
+    expect(core.position).toBe(1);
   });
 });

@@ -21,7 +21,12 @@ export const Status = {
   Ok: 0,
   /** Placed back on the server the player held a reservation on. */
   Reconnected: 1,
-  /** Every server is full; the player waits in line. `position` is its place (1 = next). */
+  /**
+   * Every server is full; the player waits in line. `position` is its place (1 = next) in the
+   * line of the shard that owns its zone: each shard admits its own line in order as seats
+   * open (one line in the single-threaded engine). A repeated join or a move in the same
+   * shard answers the same place, less the players ahead who have left the line since.
+   */
   Queued: 2,
   /** Every server is full and the queue is off or full: refused. */
   Full: 3,

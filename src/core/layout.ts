@@ -110,7 +110,10 @@ export const Z_HEAD = 0;
 export const Z_ENTRIES = 1;
 /** Entries open to new joins (a merging zone closes some). */
 export const Z_OPEN = 2;
-/** Players in the zone (placed and reserved); read by others for listings only. */
+/**
+ * Players in the zone (placed and reserved); read by others for listings only. For a zone on
+ * one server it is also that server's count (see E_COUNT).
+ */
 export const Z_POPULATION = 3;
 /** Handle of the zone's first server, or -1. Atomics: read by other shards as a hint. */
 export const Z_PRIMARY = 4;
@@ -252,7 +255,7 @@ export const R_PLAYER = 0;
 export const R_ZONE = 1;
 /** Server handle the player's seat is on, -1 when queued. */
 export const R_SERVER = 2;
-/** Zone-server entry the player counts in, -1 when queued. */
+/** Zone-server entry the player counts in; while queued, its slot in the queue ring. */
 export const R_ENTRY = 3;
 /** PlayerState. */
 export const R_STATE = 4;
@@ -266,6 +269,11 @@ export const R_PREV = 7;
 export const ENT_STRIDE = 8;
 export const E_SERVER = 0;
 export const E_ZONE = 1;
+/**
+ * Players of the zone on this server, exact while the zone has two entries or more. A zone on
+ * one server counts its players in Z_POPULATION only (this field lags and is rewritten when a
+ * second entry comes), so a join into such a zone touches the zone's row and no entry.
+ */
 export const E_COUNT = 2;
 export const E_NEXT = 3;
 /** 1 when open to new joins. */
@@ -324,6 +332,7 @@ export interface ShardStateBuffers {
   expiryTime: SharedArrayBuffer;
   queueRecord: SharedArrayBuffer;
   queueStamp: SharedArrayBuffer;
+  queueRank: SharedArrayBuffer;
   zoneEvents: SharedArrayBuffer;
   zoneEventCursor: SharedArrayBuffer;
 }
@@ -353,6 +362,8 @@ export interface ShardState {
   expiryTime: Float64Array;
   queueRecord: Int32Array;
   queueStamp: Int32Array;
+  /** Players still waiting per queue-ring slot, as a Fenwick tree (see shard-queue.ts). */
+  queueRank: Int32Array;
   /** Zone split/merge log (see ZONE_EVENT_CAPACITY). */
   zoneEvents: Int32Array;
   zoneEventCursor: Int32Array;
@@ -395,6 +406,7 @@ export function allocateShardState(
     expiryTime: new SharedArrayBuffer(recordCapacity * 8),
     queueRecord: new SharedArrayBuffer(q * 4),
     queueStamp: new SharedArrayBuffer(q * 4),
+    queueRank: new SharedArrayBuffer((q + 1) * 4),
     zoneEvents: new SharedArrayBuffer(ZONE_EVENT_CAPACITY * ZEV_STRIDE * 4),
     zoneEventCursor: new SharedArrayBuffer(ZoneEventCursor.size * 4),
   };
@@ -419,6 +431,7 @@ export function shardStateViews(b: ShardStateBuffers): ShardState {
     expiryTime: new Float64Array(b.expiryTime),
     queueRecord: new Int32Array(b.queueRecord),
     queueStamp: new Int32Array(b.queueStamp),
+    queueRank: new Int32Array(b.queueRank),
     zoneEvents: new Int32Array(b.zoneEvents),
     zoneEventCursor: new Int32Array(b.zoneEventCursor),
   };

@@ -30,12 +30,13 @@ import {
   type ZoneTable,
 } from './layout.ts';
 import { clearDirectory, insertPlayer } from './player-directory.ts';
+import { rebuildQueue } from './shard-queue.ts';
 
 /**
  * Rebuilds a shard's derived state from its player records after its worker died, possibly
  * in the middle of a request. The records (who is where) are the truth; the directory, the
- * per-server lists, the zone entries' counts, the zone lists and populations, the free lists
- * and the shard's share of each server's seat count are recomputed from them.
+ * per-server lists, the zone entries' counts, the zone lists and populations, the free lists,
+ * the line's counts and the shard's share of each server's seat count are recomputed from them.
  *
  * Seats: the shard's share per server (`serverSeats`) is kept in step with the shared count
  * in an order that makes any interrupted update err on the safe side. The difference between
@@ -97,6 +98,7 @@ export function repairShard(t: ServerTable, z: ZoneTable, s: ShardState, index: 
   c[ShardCounter.freeRecords] = freeRecords;
   Atomics.add(t.totals, TotalField.queued, queued - Atomics.load(c, ShardCounter.queued));
   Atomics.store(c, ShardCounter.queued, queued);
+  rebuildQueue(s);
 
   // Zone lists, populations and free entries, from the entries in use.
   for (let zone = 0; zone < z.capacity; zone++) {

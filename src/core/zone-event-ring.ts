@@ -22,10 +22,11 @@ const MASK = ZONE_EVENT_CAPACITY - 1;
 export function pushZoneEvent(s: ShardState, zone: number, kind: number, servers: number): void {
   const cur = s.zoneEventCursor;
   const tail = cur[ZoneEventCursor.tail]!;
-  // The head only moves forward, so a stale read can only make the ring look fuller.
+  // The head only moves forward, so a stale read can only make the ring look fuller: a plain
+  // read will do (an Atomics.load is a builtin call here, and this runs at every split).
   // Cursors wrap at 2^32 (int32 arithmetic); the capacity is a power of two, so `& MASK` and
   // `(tail - head) | 0` stay right across the wrap.
-  if (((tail - Atomics.load(cur, ZoneEventCursor.head)) | 0) >= ZONE_EVENT_CAPACITY) {
+  if (((tail - cur[ZoneEventCursor.head]!) | 0) >= ZONE_EVENT_CAPACITY) {
     cur[ZoneEventCursor.dropped]! += 1;
     return;
   }

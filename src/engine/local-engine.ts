@@ -1,4 +1,4 @@
-import { Op, Status, type Reason } from '../core/codes.ts';
+import type { Reason } from '../core/codes.ts';
 import {
   allocateServerTable,
   allocateShardState,
@@ -13,6 +13,7 @@ import type { ReplacementEvents } from '../core/event-log.ts';
 import type { Ring } from '../core/ring.ts';
 import { ShardCore, type ZoneRow } from '../core/shard-core.ts';
 import { EngineBase, type EngineRuntime } from './engine-base.ts';
+import { sinkDone } from './sink-done.ts';
 import type { RequestArrays, ResultSink } from './types.ts';
 
 /**
@@ -50,21 +51,11 @@ export class LocalEngine extends EngineBase {
     const { ops, players, zones } = requests;
     const { status, server, position } = sink;
     const stats = this.stats;
-    const answers = stats.answers;
     stats.sent(0, count, performance.now());
-    for (let i = 0; i < count; i++) {
-      const j = start + i;
-      const op = ops[j]!;
-      // Only client ops: the hand-off ops are internal to the sharded engine.
-      const st = op === Op.Join || op === Op.Leave || op === Op.Move ? core.apply(op, players[j]!, zones[j]!, -1, -1, now) : Status.Invalid;
-      status[j] = st;
-      answers[st]!++;
-      server[j] = core.server;
-      position[j] = core.position;
-    }
+    core.answer(ops, players, zones, null, null, status, server, position, start, start + count, now, stats.answers);
     stats.answered(0, performance.now());
     this.zoneChanges.flush(now);
-    sink.done();
+    sinkDone(sink);
   }
 
   protected shardsEvacuate(slot: number, reason: Reason, onlyIfRoom: boolean): Promise<ReplacementEvents> {

@@ -25,6 +25,7 @@ import { releaseSeat } from '../core/seats.ts';
 import { EngineBase, type EngineRuntime } from './engine-base.ts';
 import { queueCapacityFor } from './local-engine.ts';
 import { PlayerRouter } from './player-router.ts';
+import { sinkDone } from './sink-done.ts';
 import type { ControlRequest, FromShard, ShardWorkerData, ToShard } from './shard-protocol.ts';
 import type { RequestArrays, ResultSink } from './types.ts';
 
@@ -254,7 +255,7 @@ export class ShardedEngine extends EngineBase {
   submit(requests: RequestArrays, start: number, count: number, sink: ResultSink): void {
     this.checkBatch(count);
     if (count === 0) {
-      sink.done();
+      sinkDone(sink);
       return;
     }
     this.syncRing();
@@ -421,7 +422,7 @@ export class ShardedEngine extends EngineBase {
     sink.status[index] = status;
     sink.server[index] = server;
     sink.position[index] = position;
-    if (--pending.remaining === 0) sink.done();
+    if (--pending.remaining === 0) sinkDone(sink);
   }
 
   // ------------------------------------------------------------------ control
