@@ -17,6 +17,11 @@ const { values: flags } = parseArgs({
 const LOAD_PLAYERS = Number(flags.players ?? (flags.quick ? 500_000 : 5_000_000));
 const SEED = 42;
 const BATCH = 8192;
+/**
+ * Servers here register and take players at once, with no heartbeat: each may fill its whole
+ * cap (no cold-start ramp), as the placement paths measured here assume.
+ */
+const NO_RAMP = { coldStart: 1 };
 
 banner('zonelb core benchmark');
 
@@ -62,7 +67,7 @@ function measure(ms: number, run: () => number): number {
  * costs a directory cache miss per join instead of one per eight (see player-directory.ts).
  */
 function steady(randomIds = false): number {
-  const engine = new LocalEngine({ maxZones: 100_000, maxPlayers: 1 << 20, reconnectMs: 0 }, { autoTick: false });
+  const engine = new LocalEngine({ maxZones: 100_000, maxPlayers: 1 << 20, reconnectMs: 0, admission: NO_RAMP }, { autoTick: false });
   for (let s = 0; s < 1000; s++) engine.registerServer({ id: `gs-${s}`, weight: 1 + (s % 4) });
   const next = rng(SEED);
   const nextId = rng(SEED + 3);
@@ -111,7 +116,7 @@ function steady(randomIds = false): number {
 function overflow(): number {
   const S = 10_000;
   const engine = new LocalEngine(
-    { maxServers: S, maxZones: 1000, maxPlayers: 1 << 16, reconnectMs: 0, limits: { playersPerServer: 1, cpu: 0.8, memory: 0.9 } },
+    { maxServers: S, maxZones: 1000, maxPlayers: 1 << 16, reconnectMs: 0, limits: { playersPerServer: 1, cpu: 0.8, memory: 0.9 }, admission: NO_RAMP },
     { autoTick: false },
   );
   for (let s = 0; s < S; s++) engine.registerServer({ id: `gs-${s}` });
@@ -172,7 +177,7 @@ function hashring(): number {
  */
 async function shardThroughput(shards: number): Promise<number> {
   const engine = await ShardedEngine.start(
-    { shards, maxZones: 100_000, maxPlayers: 1 << 20, reconnectMs: 0, maxBatch: 1 << 15 },
+    { shards, maxZones: 100_000, maxPlayers: 1 << 20, reconnectMs: 0, maxBatch: 1 << 15, admission: NO_RAMP },
     { autoTick: false },
   );
   for (let s = 0; s < 1000; s++) engine.registerServer({ id: `gs-${s}`, weight: 1 + (s % 4) });
@@ -236,7 +241,7 @@ async function loadAndFailover(): Promise<{ rssBytes: number; loadMs: number; fa
   gc();
   let now = 0;
   const engine = new LocalEngine(
-    { maxServers: 10_001, maxZones: 100_000, maxPlayers: LOAD_PLAYERS + (1 << 16), reconnectMs: 0, deadAfterMs: 5000, suspectAfterMs: 3000 },
+    { maxServers: 10_001, maxZones: 100_000, maxPlayers: LOAD_PLAYERS + (1 << 16), reconnectMs: 0, deadAfterMs: 5000, suspectAfterMs: 3000, admission: NO_RAMP },
     { clock: () => now, autoTick: false },
   );
   const S = 10_000;

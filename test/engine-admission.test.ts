@@ -2,6 +2,10 @@
  * Admission limits: min(floor(weight × playersPerServer), the largest player count whose
  * predicted CPU and memory stay strictly below their thresholds), recomputed on every
  * heartbeat; a join never takes a seat past the limit, and a lowered limit evicts nobody.
+ *
+ * The harness declares readings exact (admission.readingNoise 0) and no cold start, so these
+ * limits are the plain extrapolations; the doubt kept for noisy readings, the fleet's prior and
+ * the cold start are tested in engine-admission-learning.test.ts.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Op, Status } from '../src/core/codes.ts';
@@ -22,6 +26,11 @@ afterAll(closePool);
 const ZONE = 5;
 /** A high cap, so that CPU and memory decide the limit. */
 const HIGH_CAP = { limits: { playersPerServer: 1000 }, whenFull: 'refuse' as const, reconnectMs: 0 };
+/**
+ * Engines that learn costs start fresh: a pooled one would carry what an earlier test's
+ * servers taught the fleet, which sets a new server's first limit.
+ */
+const FRESH = true;
 
 /** The defining property of a limit: predicted usage at `limit` is below the threshold, at limit + 1 it is not. */
 function expectLimitIsLargestBelow(s: ServerInfo, usage: number, perPlayer: number, threshold: number): void {
@@ -53,7 +62,7 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
   });
 
   it('extrapolates CPU: 40 players at cpu 0.4 → limit 79 (0.01 each; 80 would reach 0.8)', async () => {
-    h = await startEngine(kind, HIGH_CAP);
+    h = await startEngine(kind, HIGH_CAP, FRESH);
     h.engine.registerServer({ id: 'a' });
     await joinMany(h.engine, ZONE, 0, 40);
     const s = h.engine.heartbeat('a', { cpu: 0.4, memory: 0.1, players: 40 });
@@ -66,7 +75,7 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
   });
 
   it('extrapolates memory: 40 players at memory 0.6 → limit 59 (0.015 each; 60 would reach 0.9)', async () => {
-    h = await startEngine(kind, HIGH_CAP);
+    h = await startEngine(kind, HIGH_CAP, FRESH);
     h.engine.registerServer({ id: 'a' });
     const s = h.engine.heartbeat('a', { cpu: 0.2, memory: 0.6, players: 40 });
     expect(s.limit).toBe(59);
@@ -74,9 +83,11 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
   });
 
   it('gives no new joins to a server above its CPU threshold, and evicts nobody', async () => {
-    h = await startEngine(kind, HIGH_CAP);
+    h = await startEngine(kind, HIGH_CAP, FRESH);
     h.engine.registerServer({ id: 'a' });
     await joinMany(h.engine, ZONE, 0, 40);
+    // A first report at 20 players fixes the cost per player (0.02): 37 players is 0.79.
+    h.engine.heartbeat('a', { cpu: 0.45, memory: 0.1, players: 20 });
     const s = h.engine.heartbeat('a', { cpu: 0.85, memory: 0.1, players: 40 });
     expect(s.limit).toBe(37);
     expect((await h.engine.join(100, ZONE)).status).toBe(Status.Full);
@@ -88,8 +99,18 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
     expect(h.engine.server('a').players).toBe(37);
   });
 
+  it('gives a limit of 0 to a server above its CPU threshold whose cost per player is unknown', async () => {
+    h = await startEngine(kind, HIGH_CAP, FRESH);
+    h.engine.registerServer({ id: 'a' });
+    await joinMany(h.engine, ZONE, 0, 40);
+    // One report, at one player count: how many players fewer would bring it under is unknown.
+    expect(h.engine.heartbeat('a', { cpu: 0.85, memory: 0.1, players: 40 }).limit).toBe(0);
+    expect((await h.engine.join(100, ZONE)).status).toBe(Status.Full);
+    expect(h.engine.server('a').players).toBe(40);
+  });
+
   it('gives a limit of 0 to an idle server already above its CPU threshold', async () => {
-    h = await startEngine(kind, HIGH_CAP);
+    h = await startEngine(kind, HIGH_CAP, FRESH);
     h.engine.registerServer({ id: 'a' });
     expect(h.engine.heartbeat('a', { cpu: 0.9, memory: 0, players: 0 }).limit).toBe(0);
     expect((await h.engine.join(1, ZONE)).status).toBe(Status.Full);
@@ -97,7 +118,7 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
   });
 
   it('uses the fitted per-player slope once the player count varies: limit = largest count below the threshold', async () => {
-    h = await startEngine(kind, HIGH_CAP);
+    h = await startEngine(kind, HIGH_CAP, FRESH);
     h.engine.registerServer({ id: 'a' });
     h.engine.heartbeat('a', { cpu: 0.2, memory: 0.1, players: 10 });
     h.engine.heartbeat('a', { cpu: 0.3, memory: 0.15, players: 20 });

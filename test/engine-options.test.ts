@@ -74,6 +74,19 @@ const rules: [string, unknown, string][] = [
   ['adjacency keys are below maxZones', { maxZones: 10, adjacency: { '10': [1] } }, 'adjacency.10'],
   ['adjacency neighbours are below maxZones', { maxZones: 10, adjacency: { '1': [2, 10] } }, 'adjacency.1'],
   ['tickMs > 0', { tickMs: 0 }, 'tickMs'],
+  ['admission.confidence ≥ 0', { admission: { confidence: -0.1 } }, 'admission.confidence'],
+  ['admission.confidence ≤ 10', { admission: { confidence: 10.5 } }, 'admission.confidence'],
+  ['admission.halfLife ≥ 1', { admission: { halfLife: 0.5 } }, 'admission.halfLife'],
+  ['admission.halfLife ≤ 1 000 000', { admission: { halfLife: 1_000_001, slopeHalfLife: 1_000_000 } }, 'admission.halfLife'],
+  ['admission.slopeHalfLife ≥ 1', { admission: { slopeHalfLife: 0 } }, 'admission.slopeHalfLife'],
+  ['admission.slopeHalfLife ≤ 1 000 000', { admission: { slopeHalfLife: 1_000_001 } }, 'admission.slopeHalfLife'],
+  ['admission.slopeHalfLife ≥ admission.halfLife', { admission: { halfLife: 50, slopeHalfLife: 49 } }, 'admission.slopeHalfLife'],
+  ['admission.readingNoise ≥ 0', { admission: { readingNoise: -0.01 } }, 'admission.readingNoise'],
+  ['admission.readingNoise ≤ 0.5', { admission: { readingNoise: 0.6 } }, 'admission.readingNoise'],
+  ['admission.priorSpread ≥ 0', { admission: { priorSpread: -1 } }, 'admission.priorSpread'],
+  ['admission.priorSpread ≤ 10', { admission: { priorSpread: 11 } }, 'admission.priorSpread'],
+  ['admission.coldStart > 0', { admission: { coldStart: 0 } }, 'admission.coldStart'],
+  ['admission.coldStart ≤ 1', { admission: { coldStart: 1.5 } }, 'admission.coldStart'],
 ];
 
 describe('resolveOptions', () => {
@@ -86,6 +99,7 @@ describe('resolveOptions', () => {
   it('refuses an unknown option and names it in the message', () => {
     expect(refusal({ shard: 4 }).message).toContain('shard');
     expect(refusal({ limits: { cpux: 0.5 } }).message).toContain('cpux');
+    expect(refusal({ admission: { margin: 2 } }).message).toContain('margin');
   });
 
   it('refuses options that are not an object', () => {
@@ -116,6 +130,7 @@ describe('resolveOptions', () => {
       roomListSize: 65_536,
       adjacency: { '0': [0] },
       tickMs: 0.5,
+      admission: { confidence: 0, halfLife: 1, slopeHalfLife: 1, readingNoise: 0, priorSpread: 0, coldStart: 1 },
     };
     expect(resolveOptions(edge)).toMatchObject(edge);
   });
@@ -139,9 +154,13 @@ describe('resolveOptions', () => {
       mergeBelow: 0.5,
       roomListSize: 1024,
       tickMs: 100,
+      admission: { confidence: 3, halfLife: 20, slopeHalfLife: 600, readingNoise: 0.01, priorSpread: 0.1, coldStart: 0.5 },
     });
     expect(Object.isFrozen(o)).toBe(true);
     expect(Object.isFrozen(o.limits)).toBe(true);
+    expect(Object.isFrozen(o.admission)).toBe(true);
+    // A partial admission object keeps the other settings' defaults.
+    expect(resolveOptions({ admission: { confidence: 2 } }).admission).toEqual({ confidence: 2, halfLife: 20, slopeHalfLife: 600, readingNoise: 0.01, priorSpread: 0.1, coldStart: 0.5 });
     // A partial limits object keeps the other limits' defaults.
     expect(resolveOptions({ limits: { cpu: 0.5 } }).limits).toEqual({ cpu: 0.5, memory: 0.9, playersPerServer: 1000 });
   });

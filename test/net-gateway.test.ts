@@ -98,7 +98,8 @@ describe.each([1, 2])('gateway batches with %i shard(s)', (shards) => {
   });
 
   it('queues joins when every server is full, with a position', async () => {
-    server = await startTestServer({ engine: { shards, limits: { playersPerServer: 2 } } });
+    // No cold-start ramp: the server's cap of 2 is its limit from registration on.
+    server = await startTestServer({ engine: { shards, limits: { playersPerServer: 2 }, admission: { coldStart: 1 } } });
     await request('POST', `${server.http}/v1/servers`, { id: 'gs-a' });
     const g = await gateway(server);
     const a = await g.send(...batch(Op.Join, [1, 2, 3, 4], [0, 0, 0, 0]));

@@ -14,7 +14,8 @@ import { ScaleController } from '../src/scale/scale-controller.ts';
 import { resolveScaleOptions } from '../src/scale/scale-options.ts';
 import { promtoolOrSkip, runPromtool, scrape, startObserved, until, type ObservedServer } from './fixtures/obs-harness.ts';
 
-const ENGINE = { suspectAfterMs: 100, deadAfterMs: 200, reconnectMs: 0, limits: { playersPerServer: 10 } };
+/** No cold-start ramp: a server with room under its thresholds takes up to its cap at once. */
+const ENGINE = { suspectAfterMs: 100, deadAfterMs: 200, reconnectMs: 0, limits: { playersPerServer: 10 }, admission: { coldStart: 1 } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let running: ObservedServer | undefined;

@@ -38,7 +38,8 @@ describe('Agones FleetAutoscaler webhook and GET /v1/scale', () => {
 
   async function start(scale: ScaleOptionsInput, playersPerServer = 10): Promise<TestServer> {
     z = await startTestServer({
-      engine: { limits: { playersPerServer } },
+      // No cold-start ramp: each server's cap is its limit from registration on.
+      engine: { limits: { playersPerServer }, admission: { coldStart: 1 } },
       extensions: [scaling(resolveScaleOptions({ ...QUIET, ...scale }), { onController: (c) => (controller = c) })],
     });
     return z;

@@ -67,7 +67,11 @@ describe('scale-in on a LocalEngine', () => {
 
   function start(o: EngineOptionsInput = {}): { engine: WatchedEngine; events: EngineEvent[]; moves: ReplacementEvent[] } {
     now = 0;
-    engine = new WatchedEngine({ shards: 1, maxZones: 64, maxPlayers: 4096, maxServers: 32, limits: { playersPerServer: 10 }, reconnectMs: 0, ...o }, { clock: () => now, autoTick: false });
+    // No cold-start ramp: each server's cap is its limit from registration on.
+    engine = new WatchedEngine(
+      { shards: 1, maxZones: 64, maxPlayers: 4096, maxServers: 32, limits: { playersPerServer: 10 }, reconnectMs: 0, admission: { coldStart: 1 }, ...o },
+      { clock: () => now, autoTick: false },
+    );
     const events: EngineEvent[] = [];
     const moves: ReplacementEvent[] = [];
     engine.onEvent((e) => events.push(e));

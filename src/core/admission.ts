@@ -1,99 +1,134 @@
 /**
- * Admission limits: how many players a server may hold before crossing a limit, learned
- * from its heartbeats. Runs at heartbeat time only; a join then costs one comparison.
+ * Admission limits: how many players a server may hold before crossing a limit, learned from
+ * its heartbeats. Runs at heartbeat time only; a join then costs one comparison.
  *
- * Each server's CPU and memory are modelled as `base + perPlayer × players`. The per-player
- * cost is the slope of an exponentially weighted least-squares fit over its heartbeats;
- * until the player count has varied enough to fit a slope, the cost is taken as
- * usage / players (which charges the idle base to players, so it errs on the safe side).
- * The limit is then extrapolated from the latest report, not from the fitted base: the
- * latest report is the best evidence of where the server is now.
+ * Each server's CPU and memory are fitted as a line against its player count (cost-fit.ts),
+ * its per-player cost drawing on what the fleet has taught (fleet-prior.ts) until its own
+ * readings know better. The limit is the largest player count whose usage, bounded from above
+ * with `confidence` standard deviations of doubt, stays strictly below each threshold:
+ *
+ *   usage(now) ≤ level + z·sd(level)                      the smoothed usage at the reported count
+ *   cost of one more player ≤ min(slope + z·sd(slope),    the fitted cost, with its doubt
+ *                                 usage(now) / players)   (idle usage is never negative)
+ *   limit = players + how many such players fit below the threshold, capped at ⌊weight × cap⌋.
+ *
+ * A server with no reading takes the fleet's prior; with neither readings with players on it nor
+ * a prior (a true cold start) it may fill `coldStart` of its cap until it reports players.
  */
-export interface Limits {
-  cpu: number;
-  memory: number;
-  playersPerServer: number;
-}
+import { CostFits, Estimate, Resource } from './cost-fit.ts';
+import { FleetPrior, emptyPrior, type Prior } from './fleet-prior.ts';
+import type { EngineOptions } from './options.ts';
+import { studentZ } from './t-quantile.ts';
 
-const ALPHA = 0.3;
-/** Variance of the player count (players²) needed before the fitted slope is trusted. */
-const MIN_VARIANCE = 4;
+export type Limits = EngineOptions['limits'];
+export type AdmissionSettings = EngineOptions['admission'];
+
+/** A server votes for the fleet's cost once its own doubt is within this share of the cost. */
+const CONFIDENT = 0.1;
+/** A server's noise teaches the fleet once its fit has this many degrees of freedom. */
+const NOISE_DOF = 4;
+/** resourceLimit's answer when nothing is known of the cost per player. */
+const COLD = -1;
 
 export class CostModel {
-  private readonly samples: Float64Array;
-  private readonly n: Float64Array;
-  private readonly nn: Float64Array;
-  private readonly c: Float64Array;
-  private readonly nc: Float64Array;
-  private readonly m: Float64Array;
-  private readonly nm: Float64Array;
+  private readonly fits: CostFits;
+  private readonly fleet: readonly [FleetPrior, FleetPrior];
+  private readonly limits: Limits;
+  private readonly a: AdmissionSettings;
+  private readonly thresholds: readonly [number, number];
+  /** Per unit of weight, the cost per player at which each resource would bind exactly at the player cap. */
+  private readonly bindingCost: readonly [number, number];
+  private readonly prior: Prior = emptyPrior();
+  private readonly est = new Estimate();
 
-  constructor(capacity: number) {
-    this.samples = new Float64Array(capacity);
-    this.n = new Float64Array(capacity);
-    this.nn = new Float64Array(capacity);
-    this.c = new Float64Array(capacity);
-    this.nc = new Float64Array(capacity);
-    this.m = new Float64Array(capacity);
-    this.nm = new Float64Array(capacity);
+  constructor(capacity: number, limits: Limits, admission: AdmissionSettings) {
+    this.fits = new CostFits(capacity, admission.halfLife, admission.slopeHalfLife);
+    this.fleet = [new FleetPrior(capacity), new FleetPrior(capacity)];
+    this.limits = limits;
+    this.a = admission;
+    this.thresholds = [limits.cpu, limits.memory];
+    this.bindingCost = [limits.cpu / limits.playersPerServer, limits.memory / limits.playersPerServer];
   }
 
+  /** A new server in this slot: the old one's readings are forgotten, what it taught the fleet is not. */
   reset(slot: number): void {
-    this.samples[slot] = 0;
-    this.n[slot] = this.nn[slot] = this.c[slot] = this.nc[slot] = this.m[slot] = this.nm[slot] = 0;
+    this.fits.reset(slot);
+    this.fleet[Resource.cpu].depart(slot);
+    this.fleet[Resource.memory].depart(slot);
   }
 
-  observe(slot: number, players: number, cpu: number, memory: number): void {
-    const a = this.samples[slot] === 0 ? 1 : ALPHA;
-    this.samples[slot]! += 1;
-    this.n[slot] = ewma(this.n[slot]!, players, a);
-    this.nn[slot] = ewma(this.nn[slot]!, players * players, a);
-    this.c[slot] = ewma(this.c[slot]!, cpu, a);
-    this.nc[slot] = ewma(this.nc[slot]!, players * cpu, a);
-    this.m[slot] = ewma(this.m[slot]!, memory, a);
-    this.nm[slot] = ewma(this.nm[slot]!, players * memory, a);
-  }
-
-  /** Estimated CPU fraction per player, or 0 when nothing is known yet. */
-  cpuPerPlayer(slot: number, players: number, cpu: number): number {
-    return this.slope(slot, this.c[slot]!, this.nc[slot]!, players, cpu);
-  }
-
-  memoryPerPlayer(slot: number, players: number, memory: number): number {
-    return this.slope(slot, this.m[slot]!, this.nm[slot]!, players, memory);
-  }
-
-  private slope(slot: number, y: number, ny: number, players: number, usage: number): number {
-    const n = this.n[slot]!;
-    const variance = this.nn[slot]! - n * n;
-    const ratio = players > 0 ? usage / players : 0;
-    if (variance >= MIN_VARIANCE) {
-      const fitted = (ny - n * y) / variance;
-      // A fit on noisy data can come out tiny or negative; never trust it below a fifth of
-      // the plain ratio (that would admit five times too many players).
-      if (fitted > 0) return Math.max(fitted, ratio / 5);
-    }
-    return ratio;
+  observe(slot: number, weight: number, players: number, cpu: number, memory: number): void {
+    this.fits.add(slot, players, cpu, memory);
+    this.teach(slot, Resource.cpu, weight, players);
+    this.teach(slot, Resource.memory, weight, players);
   }
 
   /**
-   * Most players the server may hold: the largest count whose predicted usage stays strictly
-   * below every threshold, and never above its weighted player cap.
+   * Most players the server may hold: the largest count whose usage bound stays strictly below
+   * every threshold, and never above its weighted player cap. `players` is its latest report.
    */
-  limit(slot: number, weight: number, players: number, cpu: number, memory: number, limits: Limits): number {
-    let max = Math.floor(weight * limits.playersPerServer);
-    max = Math.min(max, headroom(players, cpu, limits.cpu, this.cpuPerPlayer(slot, players, cpu)));
-    max = Math.min(max, headroom(players, memory, limits.memory, this.memoryPerPlayer(slot, players, memory)));
+  limit(slot: number, weight: number, players: number): number {
+    const cap = Math.floor(weight * this.limits.playersPerServer);
+    const cpu = this.resourceLimit(slot, Resource.cpu, weight, players);
+    const memory = this.resourceLimit(slot, Resource.memory, weight, players);
+    let max = cap;
+    if (cpu !== COLD) max = Math.min(max, cpu);
+    if (memory !== COLD) max = Math.min(max, memory);
+    if (cpu === COLD || memory === COLD) max = Math.min(max, Math.ceil(this.a.coldStart * cap));
     return Math.max(0, max);
+  }
+
+  /** Estimated cost of one player (fraction of the machine), or 0 when nothing is known yet. */
+  perPlayer(slot: number, resource: Resource, weight: number, players: number): number {
+    const e = this.estimate(slot, resource, weight, players);
+    if (e.slopeVar !== Infinity) return Math.max(0, e.slope);
+    return players > 0 && e.known ? e.level / players : 0;
+  }
+
+  private estimate(slot: number, resource: Resource, weight: number, players: number): Estimate {
+    const a = this.a;
+    this.fleet[resource].priorFor(slot, weight, a.priorSpread, this.bindingCost[resource], a.readingNoise * a.readingNoise, this.prior);
+    this.fits.estimate(slot, resource, players, this.prior, this.est);
+    return this.est;
+  }
+
+  private resourceLimit(slot: number, resource: Resource, weight: number, players: number): number {
+    const e = this.estimate(slot, resource, weight, players);
+    if (!e.known) return COLD;
+    // The noise is estimated; from few readings its estimate is poor, and the doubt widens.
+    const z = this.fits.weight(slot) > 0 ? studentZ(this.a.confidence, e.noiseDof) : this.a.confidence;
+    const threshold = this.thresholds[resource];
+    const usage = e.level + z * Math.sqrt(e.levelVar);
+    const slopeSd = Math.sqrt(e.slopeVar);
+    if (usage < threshold) {
+      let up = e.slopeVar === Infinity ? Infinity : Math.max(0, e.slope + z * slopeSd);
+      // Idle usage is never negative, so no player costs more than usage / players.
+      if (players > 0 && usage / players < up) up = usage / players;
+      if (up === Infinity) return COLD; // readings at 0 players only, and no prior
+      return headroom(players, usage, threshold, up);
+    }
+    // Over the threshold already: how many players fewer it would take, at the cheapest the
+    // cost per player may be; if that may be nothing, no number of players is known to be safe.
+    const low = e.slopeVar === Infinity ? 0 : e.slope - z * slopeSd;
+    return low > 0 ? Math.max(0, headroom(players, usage, threshold, low)) : 0;
+  }
+
+  /** This server's vote in the fleet's prior, once its own readings pin its cost down. */
+  private teach(slot: number, resource: Resource, weight: number, players: number): void {
+    const e = this.estimate(slot, resource, weight, players);
+    const fleet = this.fleet[resource];
+    if (e.dataDof >= NOISE_DOF) fleet.learnNoise(slot, e.dataNoiseVar);
+    if (e.dataSlopeVar === Infinity) return;
+    // Pinned down: within CONFIDENT of its own size, or of the cost that would make this
+    // resource bind exactly at the player cap (a resource players barely use is never "sized").
+    const cost = Math.max(0, e.dataSlope) * weight;
+    const costVar = e.dataSlopeVar * weight * weight;
+    if (costVar <= (CONFIDENT * Math.max(cost, this.bindingCost[resource])) ** 2) fleet.learn(slot, cost, costVar, e.dataBase, e.dataBaseVar);
   }
 }
 
-function ewma(prev: number, x: number, a: number): number {
-  return prev + a * (x - prev);
-}
-
-/** Largest m with usage + perPlayer × (m − players) < threshold. */
+/** Largest m with usage + perPlayer × (m − players) < threshold (perPlayer > 0), or no bound. */
 function headroom(players: number, usage: number, threshold: number, perPlayer: number): number {
-  if (perPlayer <= 0) return usage >= threshold ? players : Number.MAX_SAFE_INTEGER;
+  if (perPlayer <= 0) return Number.MAX_SAFE_INTEGER;
   return players + Math.ceil((threshold - usage) / perPlayer - 1e-9) - 1;
 }

@@ -18,6 +18,43 @@ const limitsSchema = z
   })
   .strict();
 
+/**
+ * How each server's admission limit is learned from its heartbeats (src/core/admission.ts):
+ * how much doubt is kept off the thresholds, how fast old readings fade, and how far a server
+ * with no readings of its own is trusted.
+ */
+const admissionSchema = z
+  .object({
+    /**
+     * Standard deviations of doubt (on the server's usage now and on its cost per player) kept
+     * between the usage a limit is predicted to bring and each threshold. 0 trusts the fit as is.
+     */
+    confidence: z.number().min(0).max(10).default(3),
+    /**
+     * Heartbeats after which a reading weighs half as much in its server's usage now: how fast
+     * the fit follows usage that moves for reasons other than players.
+     */
+    halfLife: z.number().min(1).max(1_000_000).default(20),
+    /** Same for its cost per player, which only a wide spread of player counts pins down. */
+    slopeHalfLife: z.number().min(1).max(1_000_000).default(600),
+    /**
+     * Standard deviation assumed for one CPU or memory reading (fraction of the machine) until
+     * the fleet's own readings have measured it.
+     */
+    readingNoise: z.number().min(0).max(0.5).default(0.01),
+    /**
+     * How far a new server's cost per player may differ from what the fleet taught (relative
+     * standard deviation, added to the spread measured across the fleet).
+     */
+    priorSpread: z.number().min(0).max(10).default(0.1),
+    /**
+     * Share of its player cap a server may fill while nothing is known of its cost per player
+     * (no heartbeat with players yet, and no server has taught the fleet's cost either).
+     */
+    coldStart: z.number().gt(0).max(1).default(0.5),
+  })
+  .strict();
+
 export const optionsSchema = z
   .object({
     /** Worker threads; each owns the zones that hash to it. */
@@ -31,6 +68,7 @@ export const optionsSchema = z
     /** Most requests in one batch; a bigger batch is refused whole. */
     maxBatch: z.number().int().min(1).max(1 << 20).default(1 << 16),
     limits: limitsSchema.default({ cpu: 0.8, memory: 0.9, playersPerServer: 1000 }),
+    admission: admissionSchema.prefault({}),
     /** How long a player that left keeps its seat for a reconnect (0: released at once). */
     reconnectMs: z.number().min(0).max(86_400_000).default(30_000),
     /** A server whose last heartbeat is older than this takes no new joins. */
@@ -59,6 +97,13 @@ export const optionsSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
+    if (o.admission.slopeHalfLife < o.admission.halfLife) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['admission', 'slopeHalfLife'],
+        message: `must be at least admission.halfLife (${o.admission.halfLife})`,
+      });
+    }
     if (o.deadAfterMs < o.suspectAfterMs) {
       ctx.addIssue({
         code: 'custom',
@@ -92,5 +137,5 @@ export function resolveOptions(input: EngineOptionsInput = {}): EngineOptions {
     });
   }
   const o = parsed.data;
-  return Object.freeze({ ...o, limits: Object.freeze({ ...o.limits }) });
+  return Object.freeze({ ...o, limits: Object.freeze({ ...o.limits }), admission: Object.freeze({ ...o.admission }) });
 }

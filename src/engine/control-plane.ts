@@ -7,6 +7,7 @@ import {
   handleGeneration,
 } from '../core/codes.ts';
 import { CostModel } from '../core/admission.ts';
+import { Resource } from '../core/cost-fit.ts';
 import { ErrorCode, ZonelbError, invalidArgument, unknownServer } from '../core/errors.ts';
 import { FleetField, type ServerTable } from '../core/layout.ts';
 import { EMPTY_RING, buildRing, updateRing, type Ring, type RingMember } from '../core/ring.ts';
@@ -46,7 +47,7 @@ export class ControlPlane {
     this.addresses = new Array<string>(table.capacity).fill('');
     this.lastHeartbeat = new Float64Array(table.capacity);
     this.reportedPlayers = new Int32Array(table.capacity);
-    this.cost = new CostModel(table.capacity);
+    this.cost = new CostModel(table.capacity, options.limits, options.admission);
   }
 
   register(spec: ServerSpec, now: number): ServerInfo {
@@ -90,7 +91,8 @@ export class ControlPlane {
     t.cpu[slot] = 0;
     t.memory[slot] = 0;
     Atomics.store(t.count, slot, 0);
-    Atomics.store(t.limit, slot, Math.floor(weight * this.o.limits.playersPerServer));
+    // Before its first heartbeat: what the fleet has taught of servers like it, or a cold start.
+    this.recomputeLimit(slot);
     this.setState(slot, ServerState.Active);
     this.ringDirty = true;
     this.events.emit({ type: 'server-registered', at: now, serverId: id, weight });
@@ -122,7 +124,7 @@ export class ControlPlane {
     t.memory[slot] = memory;
     this.reportedPlayers[slot] = players;
     this.lastHeartbeat[slot] = now;
-    this.cost.observe(slot, players, cpu, memory);
+    this.cost.observe(slot, t.weight[slot]!, players, cpu, memory);
     this.recomputeLimit(slot);
     if (state === ServerState.Suspect) {
       this.setState(slot, ServerState.Active);
@@ -133,7 +135,7 @@ export class ControlPlane {
 
   private recomputeLimit(slot: number): void {
     const t = this.t;
-    const limit = this.cost.limit(slot, t.weight[slot]!, this.reportedPlayers[slot]!, t.cpu[slot]!, t.memory[slot]!, this.o.limits);
+    const limit = this.cost.limit(slot, t.weight[slot]!, this.reportedPlayers[slot]!);
     Atomics.store(t.limit, slot, limit);
   }
 
@@ -289,8 +291,8 @@ export class ControlPlane {
       cpu: t.cpu[slot]!,
       memory: t.memory[slot]!,
       reportedPlayers: players,
-      cpuPerPlayer: this.cost.cpuPerPlayer(slot, players, t.cpu[slot]!),
-      memoryPerPlayer: this.cost.memoryPerPlayer(slot, players, t.memory[slot]!),
+      cpuPerPlayer: this.cost.perPlayer(slot, Resource.cpu, t.weight[slot]!, players),
+      memoryPerPlayer: this.cost.perPlayer(slot, Resource.memory, t.weight[slot]!, players),
       lastHeartbeat: this.lastHeartbeat[slot]!,
     };
   }
