@@ -323,3 +323,27 @@ describe('studentZ', () => {
     expect(studentZ(0, 3)).toBe(0);
   });
 });
+
+describe('noise-free readings', () => {
+  /*
+   * Regression: servers whose readings fit their line exactly measure a noise of 0, and the
+   * fleet's running sums of those votes came out at -1e-35 once votes were replaced; its square
+   * root (NaN) turned every server's limit into 0 at once (found by test/scale-capacity.test.ts).
+   */
+  it('keep every limit finite and positive while votes are replaced', () => {
+    const o = resolveOptions({ limits: { cpu: 0.8, memory: 0.9, playersPerServer: 400 } });
+    const model = new CostModel(4, o.limits, o.admission);
+    const beat = (slot: number, players: number): void => model.observe(slot, 1, players, 0.08 + 0.0022 * players, 0.25 + 0.0015 * players);
+    const load = [0, 0, 0, 0];
+    for (const [slot, count] of [[0, 300], [1, 200]] as const) {
+      for (let k = 0; k < count; k++) {
+        load[slot]! += 1;
+        for (let s = 0; s < 4; s++) beat(s, load[s]!);
+        for (let s = 0; s < 4; s++) {
+          const limit = model.limit(s, 1, load[s]!);
+          expect(Number.isFinite(limit) && limit > load[s]!, `slot ${s} at ${load[s]} players: limit ${limit}`).toBe(true);
+        }
+      }
+    }
+  });
+});

@@ -110,7 +110,7 @@ export class CostFits {
     const rss = Math.max(0, f[r + CYY]! - (recentSpread ? (recentCny * recentCny) / recentCnn : 0));
     out.dataDof = Math.max(0, w - (recentSpread ? 2 : 1));
     out.dataNoiseVar = out.dataDof > 0 ? rss / out.dataDof : 0;
-    const noiseVar = w > 0 ? (prior.noiseDof * prior.noiseVar + rss) / (prior.noiseDof + out.dataDof) : prior.noiseVar;
+    const noiseVar = Math.max(0, w > 0 ? (prior.noiseDof * prior.noiseVar + rss) / (prior.noiseDof + out.dataDof) : prior.noiseVar);
     out.noiseVar = noiseVar;
     out.noiseDof = prior.noiseDof + out.dataDof;
 

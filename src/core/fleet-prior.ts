@@ -167,7 +167,9 @@ export class FleetPrior {
   priorFor(slot: number, weight: number, spread: number, costScale: number, noiseVar: number, out: Prior): void {
     const t = this.t;
     const measured = this.noise.tally(slot, t);
-    out.noiseVar = measured ? t.mean : noiseVar;
+    // Running sums lose a few ulps at each vote replaced: a fleet of noise-free servers can
+    // tally a variance of -1e-35, and the square root of that would poison every limit.
+    out.noiseVar = measured ? Math.max(0, t.mean) : noiseVar;
     out.noiseDof = measured ? FLEET_NOISE_DOF : ASSUMED_NOISE_DOF;
     out.known = this.cost.tally(slot, t);
     if (!out.known) {
@@ -177,10 +179,11 @@ export class FleetPrior {
       out.baseVar = Infinity;
       return;
     }
-    out.slope = t.mean / weight;
+    // Costs and idle usage are never negative (same rounding as above).
+    out.slope = Math.max(0, t.mean) / weight;
     out.slopeVar = (t.spread + t.doubt + (spread * Math.max(t.mean, costScale)) ** 2) / (weight * weight);
     this.base.tally(slot, t);
-    out.base = t.mean;
+    out.base = Math.max(0, t.mean);
     out.baseVar = t.spread + t.doubt + (spread * t.mean) ** 2;
   }
 }
