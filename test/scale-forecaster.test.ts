@@ -55,6 +55,25 @@ describe('HoltWinters', () => {
     expect(flatErr / M).toBeGreaterThan(20);
   });
 
+  it('does not learn a one-off in its first two seasons as part of the season (a reconnect burst, an outage)', () => {
+    const noise = rng(11);
+    const base = (t: number): number => 200 + season(t) + 5 * noise();
+    const burst = 5; // season 1, bucket 5: a reconnect storm, 600 over the usual
+    const outage = [28, 29, 30, 31]; // season 2, buckets 28-31: nothing arrived
+    const hw = new HoltWinters({ season: M, alpha: 0.1, beta: 0.01, gamma: 0.2 });
+    for (let t = 0; t < 2 * M; t++) hw.observe(t === burst ? base(t) + 600 : outage.includes(t - M) ? 0 : base(t));
+    expect(hw.ready).toBe(true);
+    // Averaged in, the burst would come back as +300 the next day at the same time, the outage as −85.
+    for (const b of [burst, ...outage]) {
+      expect(Math.abs(hw.seasonalAt(b) - season(b))).toBeLessThan(15);
+      expect(Math.abs(hw.forecast(1 + b) - (200 + season(b)))).toBeLessThan(15);
+    }
+    // The level is not dragged: the rest of the next season is forecast as well as without the one-offs.
+    let worst = 0;
+    for (let h = 1; h <= M; h++) worst = Math.max(worst, Math.abs(hw.forecast(h) - (200 + season(2 * M - 1 + h))));
+    expect(worst).toBeLessThan(15);
+  });
+
   it('refuses bad parameters and observations with ZLB_ERR_INVALID_ARGUMENT', () => {
     expect(() => new HoltWinters({ season: 1 })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidArgument, field: 'season' }));
     expect(() => new HoltWinters({ season: 4, alpha: 1.5 })).toThrow(expect.objectContaining({ field: 'alpha' }));
