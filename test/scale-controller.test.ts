@@ -109,6 +109,41 @@ describe('ScaleController on a LocalEngine (virtual clock)', () => {
     expect(f.error.scored).toBeGreaterThan(0);
   });
 
+  it('predictive mode learns the joins asked for, queued ones included, not only the seats the fleet had', async () => {
+    // A "day" of 10 s: 30 players join at 5 s into one server of 10 seats (20 or more wait) and
+    // all leave at 9 s. Counted by seats, the day would hold 10 arrivals, and the forecast would
+    // never ask for more than the one server.
+    const w = start(
+      { limits: { playersPerServer: 10 }, whenFull: 'queue' },
+      { mode: 'predictive', min: 1, max: 1, bootDelayMs: 1000, intervalMs: 1000, forecast: { bucketMs: 1000, seasonMs: 10_000 }, hotZones: { enabled: false } },
+    );
+    w.engine.registerServer({ id: 'gs-0' });
+    let day = 0;
+    await w.run(40_000, async (now) => {
+      const phase = now % 10_000;
+      if (phase === 5000) {
+        for (let p = 0; p < 30; p++) await w.engine.join(day * 100 + p, p % 4);
+        expect(w.engine.queued()).toBeGreaterThanOrEqual(20);
+      } else if (phase === 9000) {
+        for (let p = 29; p >= 0; p--) await w.engine.leave(day * 100 + p);
+        day++;
+      }
+    });
+    const f = w.controller.forecaster!;
+    expect(f.ready).toBe(true);
+    let total = 0;
+    let most = 0;
+    for (let h = 1; h <= 10; h++) {
+      total += f.arrivalsAhead(h);
+      most = Math.max(most, f.arrivalsAhead(h));
+    }
+    expect(total).toBeCloseTo(30, -1);
+    expect(most).toBeGreaterThan(25);
+    // Little's law on players placed or waiting: 30 present for 4 s of every 10, 30 arrivals a day.
+    expect(f.meanSessionMs / 1000).toBeGreaterThan(3);
+    expect(f.meanSessionMs / 1000).toBeLessThan(5);
+  });
+
   it('predictive mode asks for capacity before a daily crowd arrives; reactive only once it is there', async () => {
     // A compressed "day" of 20 s: quiet for 10 s, then 10 joins a second for 5 s, each player
     // staying 6 s. Servers boot in 4 s. After two days of history the forecast knows when the

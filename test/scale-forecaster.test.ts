@@ -139,6 +139,32 @@ describe('ArrivalForecaster', () => {
     expect(err.wape).toBeLessThan(0.05);
   });
 
+  it('looks ahead the horizon from now, wherever now falls within the open bucket', () => {
+    // Nobody arrives except in bucket 10 of each season (300 arrivals); sessions never end.
+    const B = 1000;
+    const S = 20;
+    const f = new ArrivalForecaster({ bucketMs: B, seasonMs: S * B, horizonMs: B });
+    let joins = 0;
+    f.sampleTotal(0, 0, 0);
+    for (let t = 0; t < 2 * S + 9; t++) {
+      if (t % S === 10) joins += 300;
+      f.sampleTotal((t + 1) * B, joins, 0);
+    }
+    expect(f.ready).toBe(true);
+    // Bucket 9 of the third season is open. At 90 % into it the next second is 10 % of bucket 9
+    // (nobody) and 90 % of bucket 10 (270 arrivals); from the bucket's start, none of them.
+    const open = (2 * S + 9) * B;
+    f.sampleTotal(open + 0.9 * B, joins, 0);
+    expect(f.outlook(0, open + 0.9 * B).arrivals).toBeCloseTo(270, 0);
+    expect(f.outlook(0).arrivals).toBeCloseTo(270, 0);
+    expect(f.outlook(0, open).arrivals).toBeCloseTo(0, 0);
+    // Halfway through bucket 10 (half its arrivals in) only its second half is still to come.
+    f.sampleTotal(open + B, joins, 0);
+    f.sampleTotal(open + 1.5 * B, joins + 150, 150);
+    expect(f.outlook(150).arrivals).toBeCloseTo(150, 0);
+    expect(f.outlook(150).peak).toBeCloseTo(300, 0);
+  });
+
   it('estimates the mean session by Little\'s law and projects the population over the horizon', () => {
     // 10 arrivals per second and 600 players: a mean stay of 60 s.
     const f = new ArrivalForecaster({ bucketMs, seasonMs: 4 * bucketMs, horizonMs: 10 * bucketMs });

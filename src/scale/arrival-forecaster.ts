@@ -4,6 +4,14 @@
  * population a few buckets ahead with a fluid model: each bucket the forecast arrivals come in
  * and a fraction of the players present leave, the fraction set by the mean session length,
  * itself estimated online by Little's law (population = arrival rate × mean stay).
+ *
+ * The engine counts players seated, not players who asked: while the fleet is full, joins wait
+ * in the queue and are counted when a seat frees up. Learnt from seats alone, a rush the fleet
+ * could not hold would be learnt as it was served (cut to the fleet's size, and late), and the
+ * forecast would never ask for more than the fleet had. So the world's arrivals are seats taken
+ * plus the growth of the queue (a queued player counts when it joins the queue, not again when
+ * seated); a player leaving the queue unseated takes one off (a sample never counts below zero).
+ * Zones' own forecasts count seats only (the queue is not per zone).
  */
 import { invalidArgument } from '../core/errors.ts';
 import { ForecastError, type ForecastErrorSnapshot } from './forecast-error.ts';
@@ -38,6 +46,7 @@ export class ArrivalForecaster {
   readonly season: number;
   /** Buckets the horizon spans, fractional. */
   readonly horizonBuckets: number;
+  readonly horizonMs: number;
   private readonly total: HoltWinters;
   private readonly error: ForecastError;
   private readonly zoneModels = new Map<number, HoltWinters>();
@@ -47,9 +56,14 @@ export class ArrivalForecaster {
   private prevZones: Uint32Array | undefined;
   private zoneAcc: Float64Array | undefined;
   private bucketStart = Number.NaN;
+  /** Time of the last sample: where the outlook starts by default. */
+  private lastSampleAt = Number.NaN;
   private acc = 0;
   private prevTotal = Number.NaN;
+  private prevQueued = 0;
   private population = 0;
+  /** Placed and queued players at the last sample: the population arrivals (with the queue's) sustain. */
+  private present = 0;
   private popEwma = 0;
   private rateEwma = 0;
 
@@ -62,6 +76,7 @@ export class ArrivalForecaster {
     this.bucketMs = o.bucketMs;
     this.season = season;
     this.horizonBuckets = o.horizonMs / o.bucketMs;
+    this.horizonMs = o.horizonMs;
     this.hw = { alpha: o.alpha, beta: o.beta, gamma: o.gamma };
     this.total = new HoltWinters({ season, ...this.hw });
     this.error = new ForecastError(Math.max(1, Math.ceil(this.horizonBuckets)));
@@ -80,16 +95,15 @@ export class ArrivalForecaster {
   }
 
   /**
-   * A sample of the engine's counters at `now`: cumulative joins per zone (wrapping u32) and
-   * the current population. Closes every bucket `now` has passed.
+   * A sample of the engine's counters at `now`: cumulative joins per zone (wrapping u32), the
+   * players placed now, and the players queued now. Closes every bucket `now` has passed.
    */
-  sample(now: number, zoneJoins: Uint32Array, population: number, zoneCount: number = zoneJoins.length): void {
+  sample(now: number, zoneJoins: Uint32Array, population: number, queued = 0, zoneCount: number = zoneJoins.length): void {
     if (this.prevZones === undefined || this.prevZones.length < zoneCount) {
       this.prevZones = Uint32Array.from(zoneJoins.subarray(0, zoneCount));
       this.zoneAcc = new Float64Array(zoneCount);
       this.prevTotal = 0;
-      this.bucketStart = now;
-      this.population = population;
+      this.start(now, population, queued);
       return;
     }
     let delta = 0;
@@ -104,25 +118,36 @@ export class ArrivalForecaster {
         prev[z] = cur;
       }
     }
-    this.observeTotal(now, delta, population);
+    this.observeTotal(now, delta, population, queued);
   }
 
   /** The same from a total only (no zone detail): `joins` cumulative. */
-  sampleTotal(now: number, joins: number, population: number): void {
+  sampleTotal(now: number, joins: number, population: number, queued = 0): void {
     if (Number.isNaN(this.prevTotal)) {
       this.prevTotal = joins;
-      this.bucketStart = now;
-      this.population = population;
+      this.start(now, population, queued);
       return;
     }
     const delta = Math.max(0, joins - this.prevTotal);
     this.prevTotal = joins;
-    this.observeTotal(now, delta, population);
+    this.observeTotal(now, delta, population, queued);
   }
 
-  private observeTotal(now: number, delta: number, population: number): void {
-    this.acc += delta;
+  private start(now: number, population: number, queued: number): void {
+    this.bucketStart = now;
+    this.lastSampleAt = now;
     this.population = population;
+    this.prevQueued = queued;
+    this.present = population + queued;
+  }
+
+  /** `seated`: players seated since the last sample. */
+  private observeTotal(now: number, seated: number, population: number, queued: number): void {
+    this.acc += Math.max(0, seated + queued - this.prevQueued);
+    this.prevQueued = queued;
+    this.population = population;
+    this.present = population + queued;
+    this.lastSampleAt = now;
     const elapsed = now - this.bucketStart;
     if (elapsed < this.bucketMs) return;
     // A gap of several buckets: spread what arrived evenly over them.
@@ -140,7 +165,7 @@ export class ArrivalForecaster {
     this.error.record(arrivals, this.total.ready ? Math.max(0, this.total.forecast(ahead)) : undefined);
     // Little's law, smoothed over about a season's worth of buckets (at least 20).
     const w = Math.max(1 / Math.min(this.season, 200), 1 / (this.total.observations + 1));
-    this.popEwma += w * (this.population - this.popEwma);
+    this.popEwma += w * (this.present - this.popEwma);
     this.rateEwma += w * (arrivals / this.bucketMs - this.rateEwma);
   }
 
@@ -187,23 +212,31 @@ export class ArrivalForecaster {
   }
 
   /**
-   * The population over the horizon from `population` now: forecast arrivals in, a share of
-   * those present out each bucket (1 − e^(−bucket / mean session)). The last bucket counts
-   * for its fraction of the horizon.
+   * The population over the horizon from `population` at `now` (by default the last sample's
+   * time): forecast arrivals in, a share of those present out (e^(−time / mean session) stay).
+   * The window starts at `now`, not at the open bucket's start: of the open bucket only what is
+   * left of it is still to come (its arrivals so far are in `population` already), and the
+   * window reaches into the bucket after the horizon's last whole one by what the open one has
+   * run. Within a bucket arrivals are taken as even.
    */
-  outlook(population: number = this.population): PopulationOutlook {
+  outlook(population: number = this.population, now: number = this.lastSampleAt): PopulationOutlook {
     const session = this.meanSessionMs;
     const stay = Number.isFinite(session) && session > 0 ? Math.exp(-this.bucketMs / session) : 1;
+    const B = this.bucketMs;
+    const into = Number.isFinite(now) && Number.isFinite(this.bucketStart) ? Math.min(B, Math.max(0, now - this.bucketStart)) : 0;
+    const end = into + this.horizonMs;
     let p = population;
     let peak = population;
     let arrivals = 0;
-    const whole = Math.ceil(this.horizonBuckets);
-    for (let h = 1; h <= whole; h++) {
-      const frac = Math.min(1, this.horizonBuckets - (h - 1));
+    // Bucket h (1 = the open one) spans [(h − 1)B, hB) from the open bucket's start.
+    for (let h = 1, t = into; t < end; h++) {
+      const to = Math.min(h * B, end);
+      const frac = (to - t) / B;
       const a = this.arrivalsAhead(h) * frac;
-      p = p * (1 - (1 - stay) * frac) + a;
+      p = p * Math.pow(stay, frac) + a;
       arrivals += a;
       if (p > peak) peak = p;
+      t = to;
     }
     return { peak, arrivals, meanSessionMs: session };
   }

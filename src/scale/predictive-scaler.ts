@@ -54,13 +54,13 @@ export class PredictivePolicy implements ScalePolicy {
       const need = 2 * this.forecaster.season;
       return { ...v, mode: 'reactive', demandUsed: input.demand, forecastPeak: undefined, reason: `${v.reason} (forecast history ${have}/${need} buckets)` };
     }
-    const outlook = this.forecaster.outlook(population);
+    const outlook = this.forecaster.outlook(population, input.now);
     // Queued players are demand the population does not show yet.
     const queued = Math.max(0, input.demand - population);
     const predicted = outlook.peak + queued;
     const demandUsed = Math.max(input.demand, predicted);
     const v = this.reactive.decide({ ...input, demand: demandUsed });
-    const ahead = Math.round((this.forecaster.horizonBuckets * this.forecaster.bucketMs) / 1000);
+    const ahead = Math.round(this.forecaster.horizonMs / 1000);
     const reason = predicted > input.demand ? `${v.reason}; forecast peak ${Math.round(outlook.peak)} players within ${ahead}s` : v.reason;
     return { ...v, mode: 'predictive', demandUsed, forecastPeak: outlook.peak, reason };
   }

@@ -63,6 +63,7 @@ export class ScaleController {
   readonly forecaster: ArrivalForecaster | undefined;
   readonly monitor: HotZoneMonitor | undefined;
   private readonly zones: boolean;
+  private readonly engine: Engine;
   private lastSample = -Infinity;
   private lastDecision = -Infinity;
   private stepping: Promise<void> | undefined;
@@ -71,6 +72,7 @@ export class ScaleController {
   constructor(d: ScaleControllerDeps) {
     const o = d.options;
     this.options = o;
+    this.engine = d.engine;
     this.onError = d.onError;
     const zoneEngine = supportsZones(d.engine) ? d.engine : undefined;
     this.zones = zoneEngine !== undefined;
@@ -152,7 +154,8 @@ export class ScaleController {
       if (this.forecaster) {
         let population = 0;
         for (let z = 0; z < m.population.length; z++) population += m.population[z]!;
-        this.forecaster.sample(now, m.joins, population);
+        // Queued players are arrivals too: the forecast learns what was asked for, not what the fleet could seat.
+        this.forecaster.sample(now, m.joins, population, this.engine.queued());
       }
     }
     if (this.autoscaler && now - this.lastDecision >= this.options.intervalMs) {
