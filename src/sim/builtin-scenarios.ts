@@ -1,8 +1,9 @@
 /**
  * The built-in scenarios: one for each kind of event the simulator knows, a quiet evening to
- * compare them with, and the two that show dynamic scaling (a daily cycle under the
- * autoscaler, a flash crowd under the hot-zone monitor). Each is a plain scenario file's
- * content: `zonelb sim --scenario crash` and a JSON file holding the same object do the same.
+ * compare them with, and those that show dynamic scaling (a daily cycle under the autoscaler,
+ * at two targets, and a flash crowd under the hot-zone monitor). Each is a plain scenario
+ * file's content: `zonelb sim --scenario crash` and a JSON file holding the same object do the
+ * same.
  *
  * Unless they say otherwise: a 10 × 10 grid of zones, about 3000 players (sessions of 25 min
  * median, a zone walked to every 2 min or so, a few busy zones and many quiet ones), 16
@@ -70,30 +71,55 @@ export const BUILTIN_SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
   'daily-cycle': {
     name: 'daily-cycle',
     description:
-      'Three days of a game whose players come in the afternoon and evening, with a daily event at 20:00 that brings a rush of arrivals; new servers take 5 minutes to boot. zonelb with its starting fleet of 12 servers kept as is, with its reactive autoscaler, and with its predictive one (which learns the daily shape over the first two days); measured on the third day.',
-    durationS: 3 * 86_400,
-    tickS: 2,
-    sampleS: 300,
-    measureFromS: 2 * 86_400,
+      'Three days of a game whose players come in the afternoon and evening, with a raid that opens at 20:00 every day: players log in over the ten minutes before it and the world more than doubles between 19:50 and 20:05; new servers take 5 minutes to boot. zonelb with its starting fleet of 12 servers kept as is, with its reactive autoscaler, and with its predictive one (which learns the day over the first two), both aiming at 70 % utilisation; measured on the third day.',
+    ...dailyCycle(),
     strategies: ['zonelb', 'zonelb-reactive', 'zonelb-predictive'],
-    world: { players: 2000, startS: 0, dailyProfile: dailyEventProfile() },
-    fleet: { servers: 12, bootDelayS: 300 },
-    scale: { min: 2, max: 60, scaleInCooldownMs: 600_000 },
+  },
+  'daily-cycle-lean': {
+    name: 'daily-cycle-lean',
+    description:
+      'The days of daily-cycle with both autoscalers aiming at 80 % utilisation instead of 70 %: less idle headroom, so fewer server-hours, if the policy can still have the raid\'s servers booted in time.',
+    ...dailyCycle(),
+    strategies: ['zonelb-reactive', 'zonelb-predictive'],
+    scale: { ...dailyCycle().scale, target: 0.8 },
   },
 };
 
 /**
- * Arrival rate by quarter of an hour over a day (× the world's mean rate): lowest at 04:00,
- * highest in the late afternoon, and a daily event at 20:00 that brings four and a half times
- * the usual arrivals for a quarter of an hour, then fades out by 21:00.
+ * The world, fleet and clock of the daily-cycle scenarios: three days from midnight at 2 s a
+ * tick, measured on the third (the predictive autoscaler learns the day over the first two),
+ * 2000 players on the day's mean, 12 servers to start, servers that take 5 minutes to boot
+ * (a virtual machine and the game server loading its world).
  */
-function dailyEventProfile(): number[] {
+function dailyCycle(): Pick<ScenarioInput, 'durationS' | 'tickS' | 'sampleS' | 'measureFromS' | 'world' | 'fleet' | 'scale'> {
+  return {
+    durationS: 3 * 86_400,
+    tickS: 2,
+    sampleS: 300,
+    measureFromS: 2 * 86_400,
+    world: { players: 2000, startS: 0, dailyProfile: raidNightProfile() },
+    fleet: { servers: 12, bootDelayS: 300 },
+    scale: { min: 2, max: 60, scaleInCooldownMs: 600_000 },
+  };
+}
+
+/**
+ * Arrival rate every five minutes of a day (× the world's mean rate, joined by straight lines):
+ * lowest at 04:00, highest in the late afternoon, and a raid that opens at 20:00. Its players
+ * log in over the ten minutes before it: the rate climbs from the usual at 19:50 to seven times
+ * it at the opening and falls back over the next 45 minutes. The world grows by about 40 % in
+ * the five minutes before 20:00 and a third in the five after: faster than a reactive policy's
+ * headroom covers while servers boot (scaling out at target + band, it has room for a rise of
+ * 1 / (target + band) − 1 = 25 % per boot delay at the default target), where the rest of the
+ * day rises by 5 % in five minutes at most.
+ */
+function raidNightProfile(): number[] {
   const out: number[] = [];
-  for (let q = 0; q < 96; q++) {
-    const h = q / 4;
+  for (let i = 0; i < 288; i++) {
+    const h = i / 12;
     out.push(Math.round((0.8 - 0.55 * Math.cos((2 * Math.PI * (h - 4)) / 24)) * 100) / 100);
   }
-  const event: Record<number, number> = { 80: 4.5, 81: 4.5, 82: 2, 83: 1.5 };
-  for (const [q, v] of Object.entries(event)) out[Number(q)] = v;
+  const raid = [3.5, 7, 5, 3.5, 2.5, 2, 1.7, 1.5, 1.4, 1.3]; // 19:55, 20:00, ... 20:40
+  raid.forEach((v, k) => (out[20 * 12 - 1 + k] = v));
   return out;
 }
