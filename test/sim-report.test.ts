@@ -11,7 +11,7 @@ import { COLUMNS } from '../src/sim/comparison.ts';
 import type { SimReport } from '../src/sim/report-model.ts';
 import { scriptJson } from '../src/sim/report-html.ts';
 import { columnByKey } from '../src/sim/comparison.ts';
-import { goalTable, pivotTable, readmeTables } from '../src/sim/readme-tables.ts';
+import { goalTable, pivotTable, readmeTables, scalingTable } from '../src/sim/readme-tables.ts';
 import { SERIES_KEYS } from '../src/sim/run-summary.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'zonelb-report-'));
@@ -122,5 +122,16 @@ describe('the README tables', () => {
     expect(t[0]).toBe('| scenario | zonelb | ring | packed |');
     expect(t[2]).toMatch(/^\| tiny-crash \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \|$/);
     expect(readmeTables(report, 'npm run sim:readme')).toContain('Produced by `npm run sim:readme`');
+  });
+
+  it('sets the autoscalers side by side with the utilisation each aimed at, and a fixed fleet with its size', async () => {
+    const file = join(dir, 'tiny-scaling.json');
+    writeFileSync(file, JSON.stringify({ name: 'tiny-scaling', durationS: 300, world: { grid: { width: 3, height: 3 }, players: 200, warmupS: 30 }, fleet: { servers: 3 }, scale: { target: 0.6, band: 0.1 } }));
+    const out = await simulate({ scenarios: [file], strategies: ['zonelb', 'zonelb-predictive'], seed: undefined, out: join(dir, 'out-scaling'), threads: 0 }, 'zonelb sim');
+    const t = scalingTable(out.report, ['tiny-scaling', 'not-run']).split('\n');
+    expect(t[0]).toBe('| strategy | aiming at | queued / refused | over-limit server-s | worst load | server-hours | drain moves | servers |');
+    expect(t).toHaveLength(4);
+    expect(t[2]).toMatch(/^\| zonelb \| fixed: 3 servers \| [\d,]+ \| [\d,]+ \| \d+ % \| \d+\.\d \| [\d,]+ \| 3–3 \|$/);
+    expect(t[3]).toMatch(/^\| zonelb-predictive \| 60 % \| /);
   });
 });
