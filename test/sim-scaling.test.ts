@@ -6,11 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Fleet, type FleetListener } from '../src/sim/fleet.ts';
+import { ArrivalForecaster } from '../src/scale/arrival-forecaster.ts';
 import { runScenario } from '../src/sim/run.ts';
 import type { RunSummary } from '../src/sim/run-summary.ts';
 import type { StrategyName } from '../src/sim/strategies/names.ts';
 import type { Scenario } from '../src/sim/scenario-schema.ts';
+import { loadScenario, simScaleOptions, worldMapOf } from '../src/sim/scenario.ts';
 import { SimScaleProvider } from '../src/sim/sim-scale-provider.ts';
+import { Traffic } from '../src/sim/traffic.ts';
 import { shrunk, tinyScenario } from './fixtures/sim-harness.ts';
 
 const quiet: FleetListener = { up: () => undefined, draining: () => undefined, crashed: () => undefined, gone: () => undefined };
@@ -79,6 +82,54 @@ describe('a daily cycle with a raid at 20:00 (compressed: a day of an hour, 500 
     expect(lean.joins.queued).toBeLessThan(reactive.joins.queued / 10);
     expect(lean.serverHours).toBeLessThan(0.97 * reactive.serverHours);
     healthy(lean);
+  });
+});
+
+describe('the arrival forecast on the daily cycle\'s arrivals', () => {
+  it('after two days forecasts the third, the raid included, and does not take the first minutes\' logins for part of the day', () => {
+    // The world of daily-cycle as the simulator draws it (a sample every 10 s, nobody walking:
+    // walks are not arrivals), fed to the forecaster as the autoscaler would with the scenario's
+    // own forecast options; each bucket's arrivals compared with the forecast made as it opened.
+    const b = loadScenario('daily-cycle');
+    const s: Scenario = { ...b, world: { ...b.world, dwellMeanS: 1e9 } };
+    const o = simScaleOptions(s, 'predictive');
+    const f = new ArrivalForecaster({ ...o.forecast, horizonMs: o.bootDelayMs + o.intervalMs });
+    const traffic = new Traffic(s, worldMapOf(s));
+    let arrived = 0;
+    const sink = { arrive: () => void arrived++, move: () => undefined, leave: () => undefined };
+    const B = o.forecast.bucketMs / 1000;
+    const day = s.world.dayS;
+    const bucketOf = (t: number): number => Math.floor(t / B) % (day / B);
+    const raid = [bucketOf(19 * 3600 + 55 * 60), bucketOf(20 * 3600)];
+    let forecast = 0;
+    let opened = 0;
+    let absError = 0;
+    let volume = 0;
+    const raidErrors: number[] = [];
+    let firstBucket = { forecast: 0, actual: 0 };
+    f.sampleTotal(0, 0, 0);
+    for (let t = 10; t <= 3 * day; t += 10) {
+      traffic.step(t, 10, sink);
+      f.sampleTotal(t * 1000, arrived, traffic.population);
+      if (t % B !== 0) continue;
+      // A bucket closed at t: score it if it is on the third day, then note the next one's forecast.
+      const actual = arrived - opened;
+      if (t > 2 * day) {
+        absError += Math.abs(actual - forecast);
+        volume += actual;
+        if (raid.includes(bucketOf(t - B))) raidErrors.push(Math.abs(actual - forecast) / actual);
+        if (t === 2 * day + B) firstBucket = { forecast, actual };
+      }
+      opened = arrived;
+      forecast = f.arrivalsAhead(1);
+    }
+    expect(f.ready).toBe(true);
+    expect(absError / volume).toBeLessThan(0.1);
+    expect(raidErrors).toHaveLength(2);
+    for (const e of raidErrors) expect(e).toBeLessThan(0.1);
+    // The first five minutes of the run brought the starting population (about a thousand
+    // players); midnight on the third day brings its usual hundred or so.
+    expect(Math.abs(firstBucket.forecast - firstBucket.actual)).toBeLessThan(0.3 * firstBucket.actual);
   });
 });
 
