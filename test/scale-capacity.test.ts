@@ -9,7 +9,7 @@ import type { ServerInfo } from '../src/engine/types.ts';
 import { LocalEngine } from '../src/engine/local-engine.ts';
 import { AgonesProvider } from '../src/scale/agones-provider.ts';
 import { Autoscaler } from '../src/scale/autoscaler.ts';
-import { fleetSeatsPerUnit } from '../src/scale/fleet-capacity.ts';
+import { FleetCapacity, fleetSeatsPerUnit } from '../src/scale/fleet-capacity.ts';
 import { ReactivePolicy } from '../src/scale/predictive-scaler.ts';
 import { ReactiveScaler } from '../src/scale/reactive-scaler.ts';
 
@@ -58,6 +58,43 @@ describe('fleetSeatsPerUnit', () => {
     expect(fleetSeatsPerUnit([server('a', 200, 300), server('b', 100, 600, 2)], LIMITS)).toBe(300);
     expect(fleetSeatsPerUnit([server('a', 0, 400), server('b', 0, 400)], LIMITS)).toBe(400);
     expect(fleetSeatsPerUnit([], LIMITS)).toBe(400);
+  });
+});
+
+describe('FleetCapacity', () => {
+  /*
+   * Regression (daily-cycle at night: 4 → 3 → 4 → 3 servers in twenty minutes): a night fleet's
+   * loads are too alike to fit a line at one instant, so the instant estimate fell back on the
+   * mean admission limit, which moves with the fleet's make-up; the autoscaler flapped on it.
+   * Fitted through time, the day's spread of loads still pins the line down at night.
+   */
+  it('keeps the day\'s estimate through a night of alike loads, whatever the fleet\'s make-up', () => {
+    const capacity = new FleetCapacity(LIMITS);
+    const HOUR = 3_600_000;
+    // A day: ten servers between 40 and 320 players.
+    for (let t = 0; t < 12 * HOUR; t += 60_000) {
+      const fleet = Array.from({ length: 10 }, (_, i) => server(`s${i}`, 40 + ((i * 31 + t / 60_000) % 280), 0));
+      capacity.seatsPerUnit(fleet, t);
+    }
+    // The night: four servers at 60-66 players with cautious limits, then one drained and three at 85-88.
+    const night4 = [server('s0', 60, 150), server('s1', 62, 240), server('s2', 64, 200), server('s3', 66, 260)];
+    const night3 = [server('s0', 85, 150), server('s1', 86, 240), server('s2', 88, 200)];
+    expect(fleetSeatsPerUnit(night4, LIMITS)).not.toBeCloseTo(fleetSeatsPerUnit(night3, LIMITS), -1); // the instant picture moves
+    const at4 = capacity.seatsPerUnit(night4, 12 * HOUR + 60_000);
+    const at3 = capacity.seatsPerUnit(night3, 12 * HOUR + 120_000);
+    expect(at4).toBeCloseTo(TRUE_SEATS, 0);
+    expect(at3).toBeCloseTo(TRUE_SEATS, 0);
+    // Hours of alike loads later, what the day taught still carries it.
+    let late = 0;
+    for (let t = 13 * HOUR; t < 18 * HOUR; t += 60_000) late = capacity.seatsPerUnit(night3, t);
+    expect(Math.abs(late - TRUE_SEATS) / TRUE_SEATS).toBeLessThan(0.02);
+  });
+
+  it('answers as the instant fit before it has seen any spread', () => {
+    const capacity = new FleetCapacity(LIMITS);
+    const alike = [server('a', 200, 300), server('b', 205, 310), server('c', 210, 320)];
+    expect(capacity.seatsPerUnit(alike, 0)).toBe(fleetSeatsPerUnit(alike, LIMITS));
+    expect(capacity.seatsPerUnit([], 1000)).toBe(400);
   });
 });
 

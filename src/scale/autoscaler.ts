@@ -9,7 +9,7 @@
 import type { Limits } from '../core/admission.ts';
 import type { Engine } from '../engine/types.ts';
 import { DrainLifecycle, type Draining } from './drain-lifecycle.ts';
-import { fleetSeatsPerUnit } from './fleet-capacity.ts';
+import { FleetCapacity } from './fleet-capacity.ts';
 import type { ForecastErrorSnapshot } from './forecast-error.ts';
 import type { ScaleMode, ScalePolicy } from './predictive-scaler.ts';
 import type { ScaleProvider } from './provider.ts';
@@ -57,6 +57,7 @@ export class Autoscaler {
   private lastDesired = Number.NaN;
   private lastError: string | undefined;
   private running: Promise<AutoscaleStatus> | undefined;
+  private readonly capacity: FleetCapacity;
 
   constructor(
     private readonly engine: AutoscaleEngine,
@@ -64,6 +65,7 @@ export class Autoscaler {
   ) {
     this.provider = o.provider;
     this.policy = o.policy;
+    this.capacity = new FleetCapacity(o.limits);
     this.lifecycle = new DrainLifecycle(engine, (id, at) => o.provider.release(id, at), o.retryMoveMs);
   }
 
@@ -100,7 +102,7 @@ export class Autoscaler {
     const demand = players + queued;
     // What a unit can hold before its CPU or memory crosses a threshold (or its cap), from the
     // whole fleet's readings: new servers will likely hold the same.
-    const seatsPerUnit = fleetSeatsPerUnit(servers, this.o.limits);
+    const seatsPerUnit = this.capacity.seatsPerUnit(servers, now);
     const pending = this.provider.pending(now, { units: registered, ids, weights });
     const v = this.o.policy.decide({ now, demand, active, pending, seatsPerUnit }, players);
 
