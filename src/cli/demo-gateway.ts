@@ -1,7 +1,9 @@
 /**
  * The demo's synthetic gateway: players join, walk between neighbouring zones and leave, sent
  * as binary batches over the real gateway WebSocket. One zone is popular (a city), so it
- * outgrows one server and is split. Seeded, so every run tells the same story.
+ * outgrows one server and is split. Some players who leave come back a couple of seconds later
+ * (a dropped connection), and find the seat zonelb kept for them (Reconnected). Seeded, so
+ * every run tells the same story.
  */
 import { Op, Reason, statusName } from '../core/codes.ts';
 import { GatewayClient } from '../net/gateway-client.ts';
@@ -39,6 +41,14 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Share of a churn batch (once the world has filled up) that leaves; most of the rest walk. */
+const LEAVE_SHARE = 0.05;
+/** Share of leaving players whose connection only dropped: they join again after RECONNECT_BATCHES. */
+const RECONNECT_SHARE = 0.3;
+const RECONNECT_BATCHES = 40;
+/** New players replace those who left for good, so the world stays at its population. */
+const JOIN_SHARE = LEAVE_SHARE * (1 - RECONNECT_SHARE);
+
 const REASON_NAMES = Object.fromEntries(Object.entries(Reason).map(([k, v]) => [v, k])) as Record<number, string>;
 
 export class DemoGateway {
@@ -55,6 +65,13 @@ export class DemoGateway {
   private readonly ops: Uint8Array;
   private readonly players: Uint32Array;
   private readonly zones: Uint32Array;
+  /** Players coming back (a ring, in leave order): id, zone, and the batch they rejoin in. */
+  private readonly backPlayer: Uint32Array;
+  private readonly backZone: Uint32Array;
+  private readonly backDue: Uint32Array;
+  private backHead = 0;
+  private backCount = 0;
+  private batches = 0;
 
   private constructor(
     private readonly client: GatewayClient,
@@ -67,6 +84,9 @@ export class DemoGateway {
     this.ops = new Uint8Array(t.batchSize);
     this.players = new Uint32Array(t.batchSize);
     this.zones = new Uint32Array(t.batchSize);
+    this.backPlayer = new Uint32Array(t.population);
+    this.backZone = new Uint32Array(t.population);
+    this.backDue = new Uint32Array(t.population);
     client.onReplacement((ev) => this.replaced(ev));
     client.onError((err) => onEvent(`gateway: zonelb refused a frame: ${err.code}: ${err.message}`));
   }
@@ -100,9 +120,19 @@ export class DemoGateway {
     if (this.inFlight > 4) return; // zonelb is slow to answer: do not pile up
     const n = this.t.batchSize;
     const filling = this.count < this.t.population;
+    this.batches++;
     for (let i = 0; i < n; i++) {
       const r = this.random();
-      if (this.count === 0 || filling || r < 0.2) {
+      if (this.backCount > 0 && this.backDue[this.backHead]! <= this.batches) {
+        // A dropped connection comes back, to the zone it was in.
+        const b = this.backHead;
+        this.backHead = (b + 1) % this.backPlayer.length;
+        this.backCount--;
+        this.ops[i] = Op.Join;
+        this.players[i] = this.backPlayer[b]!;
+        this.zones[i] = this.backZone[b]!;
+        this.track(this.players[i]!, this.zones[i]!);
+      } else if (this.count === 0 || filling || r < JOIN_SHARE) {
         this.ops[i] = Op.Join;
         this.players[i] = this.nextPlayer++;
         this.zones[i] = this.pickZone();
@@ -110,10 +140,11 @@ export class DemoGateway {
       } else {
         const k = Math.floor(this.random() * this.count);
         const player = this.ids[k]!;
-        if (r < 0.4) {
+        if (r < JOIN_SHARE + LEAVE_SHARE) {
           this.ops[i] = Op.Leave;
           this.players[i] = player;
           this.zones[i] = 0;
+          if (this.random() < RECONNECT_SHARE) this.comeBack(player, this.zoneOf[k]!);
           this.untrack(k);
         } else {
           // Walk to a neighbouring zone (zones are a line; the hot zone keeps its pull).
@@ -151,6 +182,15 @@ export class DemoGateway {
     this.ids[this.count] = player;
     this.zoneOf[this.count] = zone;
     this.count++;
+  }
+
+  private comeBack(player: number, zone: number): void {
+    if (this.backCount === this.backPlayer.length) return;
+    const at = (this.backHead + this.backCount) % this.backPlayer.length;
+    this.backPlayer[at] = player;
+    this.backZone[at] = zone;
+    this.backDue[at] = this.batches + RECONNECT_BATCHES;
+    this.backCount++;
   }
 
   private untrack(k: number): void {

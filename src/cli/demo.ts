@@ -151,7 +151,7 @@ async function statusLine(http: string, gateway: DemoGateway): Promise<string> {
     fetchJson<{ queued: number; batches: number; requests: number; batchLatency: { p99Ms: number } }>(`${http}/v1/stats`),
   ]);
   const seated = servers.servers.reduce((n, s) => n + s.players, 0);
-  const fleet = servers.servers.map((s) => `${s.id}${s.state === 'active' ? '' : `(${s.state})`} ${s.players}/${s.limit} cpu ${Math.round(s.cpu * 100)}%`).join(', ');
+  const fleet = servers.servers.map((s) => `${s.id}${s.state === 'active' ? '' : `(${s.state})`} ${s.players}/${s.limit} cpu ${(s.cpu * 100).toFixed(1)}%`).join(', ');
   const hot = zones.zones[0];
   const lat = gateway.latency.summary();
   return (
