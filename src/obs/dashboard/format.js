@@ -22,6 +22,8 @@ export function h(tag, attrs, ...children) {
 const grouped = new Intl.NumberFormat('en-US');
 export const n = (x) => grouped.format(Math.round(x));
 export const pct = (x) => `${Math.round(x * 100)}%`;
+/** A usage against its limit: to a tenth near it, so 79.6 % does not read as the 80 % it stays under. */
+export const usagePct = (x) => (x >= 0.7 ? `${(Math.floor(x * 1000) / 10).toFixed(1)}%` : pct(x));
 export const ms = (x) => (x >= 100 ? `${Math.round(x)}` : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 export const clock = (t) => new Date(t).toTimeString().slice(0, 8);
 export function ago(t, now = Date.now()) {

@@ -2,7 +2,7 @@
  * The dashboard's panels, each rebuilt from the latest frame: headline tiles, servers with
  * their bars against limits, zones and how they are split, hot zones, shards, the autoscaler.
  */
-import { $, ago, h, ms, n, pct, plural } from './format.js';
+import { $, ago, h, ms, n, pct, plural, usagePct } from './format.js';
 
 function tile(label, value, unit, tone, title) {
   return h('div', { class: 'tile', dataset: { tone: tone || '' }, title }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value, unit ? h('small', {}, unit) : null));
@@ -56,8 +56,8 @@ export function renderServers(f, colours) {
         h('div', { class: 'meta' }, h('span', { class: 'pill', dataset: { state: s.state } }, s.state), h('span', {}, `weight ${s.weight}`), silent ? h('span', { class: 'silent' }, silent) : null),
       ),
       meter('players', `${n(s.players)} / ${n(s.limit)}`, s.players, scale, s.limit),
-      meter('CPU', `${pct(s.cpu)} / ${pct(f.limits.cpu)}`, s.cpu, 1, f.limits.cpu),
-      meter('memory', `${pct(s.memory)} / ${pct(f.limits.memory)}`, s.memory, 1, f.limits.memory),
+      meter('CPU', `${usagePct(s.cpu)} / ${pct(f.limits.cpu)}`, s.cpu, 1, f.limits.cpu),
+      meter('memory', `${usagePct(s.memory)} / ${pct(f.limits.memory)}`, s.memory, 1, f.limits.memory),
     );
   });
   for (const d of f.departed) {
