@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { ErrorCode, ZonelbError } from './errors.ts';
+import { parseOptions } from './parse-options.ts';
 import { MAX_SERVER_SLOTS } from './codes.ts';
 
 /**
@@ -127,15 +127,6 @@ export type EngineOptionsInput = z.input<typeof optionsSchema>;
 export type EngineOptions = Readonly<z.output<typeof optionsSchema>>;
 
 export function resolveOptions(input: EngineOptionsInput = {}): EngineOptions {
-  const parsed = optionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || '(options)';
-    throw new ZonelbError(ErrorCode.InvalidOption, `option ${field}: ${issue.message}`, {
-      field,
-      cause: parsed.error,
-    });
-  }
-  const o = parsed.data;
+  const o = parseOptions(optionsSchema, input);
   return Object.freeze({ ...o, limits: Object.freeze({ ...o.limits }), admission: Object.freeze({ ...o.admission }) });
 }

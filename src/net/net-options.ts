@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode, ZonelbError } from '../core/errors.ts';
+import { parseOptions } from '../core/parse-options.ts';
 
 /**
  * Options of the network front end (the engine's own options live in src/core/options.ts).
@@ -33,14 +33,5 @@ export type NetOptionsInput = z.input<typeof netOptionsSchema>;
 export type NetOptions = Readonly<z.output<typeof netOptionsSchema>>;
 
 export function resolveNetOptions(input: NetOptionsInput = {}): NetOptions {
-  const parsed = netOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || '(net options)';
-    throw new ZonelbError(ErrorCode.InvalidOption, `option net.${field}: ${issue.message}`, {
-      field: `net.${field}`,
-      cause: parsed.error,
-    });
-  }
-  return Object.freeze({ ...parsed.data });
+  return Object.freeze({ ...parseOptions(netOptionsSchema, input, 'net') });
 }

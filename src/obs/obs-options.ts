@@ -3,7 +3,7 @@
  * validated once when the extension is built, frozen.
  */
 import { z } from 'zod';
-import { ErrorCode, ZonelbError } from '../core/errors.ts';
+import { parseOptions } from '../core/parse-options.ts';
 import type { ScaleControllerStatus } from '../scale/scale-controller.ts';
 
 /**
@@ -45,11 +45,5 @@ export type ObservabilityOptions = Readonly<z.output<typeof obsOptionsSchema>>;
 
 /** Validated, frozen options; ZLB_ERR_INVALID_OPTION naming `observability.<field>` otherwise. */
 export function resolveObsOptions(input: ObservabilityOptionsInput = {}): ObservabilityOptions {
-  const parsed = obsOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = ['observability', ...issue.path].join('.');
-    throw new ZonelbError(ErrorCode.InvalidOption, `option ${field}: ${issue.message}`, { field, cause: parsed.error });
-  }
-  return Object.freeze({ ...parsed.data });
+  return Object.freeze({ ...parseOptions(obsOptionsSchema, input, 'observability') });
 }

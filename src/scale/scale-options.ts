@@ -3,7 +3,7 @@
  * validated once and frozen (the `scale` section of `zonelb serve`'s config; flags set it too).
  */
 import { z } from 'zod';
-import { ErrorCode, ZonelbError } from '../core/errors.ts';
+import { parseOptions } from '../core/parse-options.ts';
 
 const ms = z.number().positive();
 const unit = z.number().min(0).max(1);
@@ -105,12 +105,6 @@ export type ScaleOptions = Readonly<z.output<typeof scaleSchema>>;
 
 /** Validated, frozen scale options; ZLB_ERR_INVALID_OPTION naming `scale.<field>` otherwise. */
 export function resolveScaleOptions(input: ScaleOptionsInput = {}): ScaleOptions {
-  const parsed = scaleSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = ['scale', ...issue.path].join('.');
-    throw new ZonelbError(ErrorCode.InvalidOption, `option ${field}: ${issue.message}`, { field, cause: parsed.error });
-  }
-  const o = parsed.data;
+  const o = parseOptions(scaleSchema, input, 'scale');
   return Object.freeze({ ...o, forecast: Object.freeze({ ...o.forecast }), hotZones: Object.freeze({ ...o.hotZones }) });
 }
