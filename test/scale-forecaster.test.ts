@@ -4,22 +4,17 @@
  * is the error of forecasts made `horizon` buckets earlier; the population outlook follows
  * arrivals in and sessions out.
  */
+import { Rng } from '../src/sim/rng.ts';
 import { describe, expect, it } from 'vitest';
 import { ArrivalForecaster } from '../src/scale/arrival-forecaster.ts';
 import { ForecastError } from '../src/scale/forecast-error.ts';
 import { HoltWinters } from '../src/scale/holt-winters.ts';
 import { ErrorCode } from '../src/core/errors.ts';
 
-/** Deterministic noise in [-1, 1) (mulberry32). */
+/** Deterministic noise in [-1, 1). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const r = new Rng(seed, 'noise');
+  return () => r.next() * 2 - 1;
 }
 
 const M = 48; // buckets per season

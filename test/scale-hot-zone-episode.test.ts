@@ -5,46 +5,19 @@
  * near baseline. A surge every zone shares (a mass reconnect, a busy hour starting) flags
  * nothing; one zone's own surge during it still does.
  */
+import { Rng } from '../src/sim/rng.ts';
 import { describe, expect, it } from 'vitest';
 import { HotZoneDetector, type HotZoneChange, type HotZoneOptions } from '../src/scale/hot-zone-detector.ts';
 
 const ZONES = 64;
 const OPTS: Partial<HotZoneOptions> = { warmupMs: 30_000, baselineMs: 60_000, coolMs: 10_000 };
 
-/** A seeded uniform generator (mulberry32). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Poisson counts (Knuth for small means, a rounded normal above). */
-function poisson(seed: number): (mean: number) => number {
-  const u = uniform(seed);
-  return (mean) => {
-    if (mean <= 0) return 0;
-    if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u())));
-    const l = Math.exp(-mean);
-    let k = 0;
-    let p = u();
-    while (p > l) {
-      k++;
-      p *= u();
-    }
-    return k;
-  };
-}
-
 type Series = (z: number, t: number) => number;
 
 /** One sample a second: Poisson joins at `rate(z, t)` joins/s, population `pop(z, t)`. */
 function drive(d: HotZoneDetector, seconds: number, rate: Series, pop: Series, seed = 1): (HotZoneChange & { t: number })[] {
-  const draw = poisson(seed);
+  const rng = new Rng(seed, 'joins');
+  const draw = (mean: number): number => rng.poisson(mean);
   const joins = new Uint32Array(ZONES);
   const population = new Uint32Array(ZONES);
   const changes: (HotZoneChange & { t: number })[] = [];

@@ -3,19 +3,13 @@
  * few samples and un-flagged after it cools; noise of the baseline's own size is ignored, in
  * every zone, over a long run; nothing is flagged during the warm-up.
  */
+import { Rng } from '../src/sim/rng.ts';
 import { describe, expect, it } from 'vitest';
 import { HotZoneDetector, type HotZoneChange, type HotZoneOptions } from '../src/scale/hot-zone-detector.ts';
 
 function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
+  const r = new Rng(seed, 'noise');
+  return () => r.normal();
 }
 
 const ZONES = 64;

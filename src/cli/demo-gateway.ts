@@ -7,6 +7,7 @@
  */
 import { Op, Reason, statusName } from '../core/codes.ts';
 import { GatewayClient } from '../net/gateway-client.ts';
+import { Rng } from '../sim/rng.ts';
 import { LatencyRecorder } from '../net/latency.ts';
 import type { ReplacementEvents } from '../wire/codec.ts';
 
@@ -29,17 +30,6 @@ export interface GatewayTotals {
   replaced: Record<string, number>;
 }
 
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Share of a churn batch (once the world has filled up) that leaves; most of the rest walk. */
 const LEAVE_SHARE = 0.05;
@@ -78,7 +68,8 @@ export class DemoGateway {
     private readonly t: DemoTraffic,
     private readonly onEvent: (line: string) => void,
   ) {
-    this.random = rng(t.seed);
+    const stream = new Rng(t.seed, 'demo-gateway');
+    this.random = () => stream.next();
     this.ids = new Uint32Array(t.population * 2);
     this.zoneOf = new Uint32Array(t.population * 2);
     this.ops = new Uint8Array(t.batchSize);
