@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UsageError, parseFlags, serviceOptions } from '../src/cli/service-options.ts';
+import { parseFlags } from '../src/cli/service-options.ts';
+import { options, usageError } from './fixtures/cli-harness.ts';
 import { until } from './fixtures/net-harness.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -18,19 +19,6 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-function options(argv: string[], base?: Parameters<typeof serviceOptions>[1]): ReturnType<typeof serviceOptions> {
-  return serviceOptions(parseFlags('serve', argv), base);
-}
-
-function usageError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
 
 function configFile(content: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'zonelb-cli-'));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UsageError, parseFlags, serviceOptions } from '../src/cli/service-options.ts';
+import { options, usageError } from './fixtures/cli-harness.ts';
 import { request, until } from './fixtures/net-harness.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -19,19 +19,6 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-function options(argv: string[]): ReturnType<typeof serviceOptions> {
-  return serviceOptions(parseFlags('serve', argv));
-}
-
-function usageError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('scaling flags and config', () => {
   it('defaults: autoscaler off, Agones provider, hot zones on; the result is frozen', () => {
