@@ -11,6 +11,7 @@ import {
   Z_HEAD,
   Z_HOT_SERVERS,
   Z_OPEN,
+  Z_POPULATION,
   Z_PRIMARY,
   ZoneChange,
   NEIGHBOUR_SLOTS,
@@ -25,6 +26,8 @@ import type { EngineOptions } from './options.ts';
 
 /** How many ring points an overflow looks at before falling back to the room list. */
 const RING_PROBES = 32;
+/** How many of a zone's configured neighbours an overflow (or a merge) looks at. */
+export const NEAR_SCAN = 16;
 
 /**
  * Where a player goes (DESIGN.md, "Placement"): a seat on a server already hosting the zone,
@@ -154,7 +157,7 @@ export class ShardPlacement extends ShardStore {
   }
 
   /**
-   * Grow the zone onto a server that does not host it yet: first servers hosting neighbouring
+   * Grow the zone onto a server that does not host it yet: first a server hosting neighbouring
    * zones (players walking across the border stay on the same server), then the zone's
    * successors on the weighted ring (stable as servers come and go), both within the
    * bounded-load cap; then the control plane's list of servers with the most room.
@@ -169,21 +172,19 @@ export class ShardPlacement extends ShardStore {
     for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) tried[handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!)] = stamp;
     const bound = this.loadBound();
 
+    // Most zones that overflow have a neighbour hosted somewhere; those that do not (a new
+    // world, no adjacency, no walks yet) skip the scoring.
     const a0 = z.adjacencyStart[zone]!;
     const a1 = z.adjacencyStart[zone + 1]!;
-    if (a1 > a0) {
-      for (let i = a0; i < a1; i++) {
-        const h = this.tryNeighbour(z.adjacency[i]!, stamp, bound);
-        if (h >= 0) return this.grow(zone, h);
-      }
-    } else {
-      const base = zone * NEIGHBOUR_SLOTS;
-      for (let i = 0; i < NEIGHBOUR_SLOTS; i++) {
-        const n = z.neighbourId[base + i]!;
-        if (n < 0) continue;
-        const h = this.tryNeighbour(n, stamp, bound);
-        if (h >= 0) return this.grow(zone, h);
-      }
+    const near = a1 > a0 ? z.adjacency : z.neighbourId;
+    const from = a1 > a0 ? a0 : zone * NEIGHBOUR_SLOTS;
+    const to = a1 > a0 ? Math.min(a1, a0 + NEAR_SCAN) : from + NEIGHBOUR_SLOTS;
+    for (let i = from; i < to; i++) {
+      const n = near[i]!;
+      if (n < 0 || z.rows[n * ZONE_STRIDE + Z_PRIMARY]! < 0) continue;
+      const h = this.nearNeighbours(near, from, to, stamp, bound);
+      if (h >= 0) return this.grow(zone, h);
+      break;
     }
 
     const ring = this.ring;
@@ -216,14 +217,52 @@ export class ShardPlacement extends ShardStore {
     return -1;
   }
 
-  protected tryNeighbour(neighbour: number, stamp: number, bound: number): number {
-    const h = this.z.rows[neighbour * ZONE_STRIDE + Z_PRIMARY]!;
-    if (h < 0) return -1;
-    const slot = handleSlot(h);
-    if (this.tried[slot] === stamp) return -1;
-    if (!acceptsJoins(this.t, h) || !this.withinBound(slot, bound)) return -1;
-    this.tried[slot] = stamp;
-    return takeSeat(this.t, slot) ? h : -1;
+  /**
+   * A seat on the server holding most of the zone's neighbours: of the servers that are a
+   * neighbour's primary, taking joins and within the load bound, the one whose neighbours
+   * there hold the most players (players walk in proportion to where they are), then the one
+   * with the most room. The zone's neighbours are list[from, to): its configured adjacency
+   * (the first NEAR_SCAN: scoring is quadratic in them) or, without one, the zones its players
+   * were seen walking to. Returns the handle or -1.
+   */
+  protected nearNeighbours(list: Int32Array, from: number, to: number, stamp: number, bound: number): number {
+    const t = this.t;
+    const rows = this.z.rows;
+    for (;;) {
+      let best = -1;
+      let bestNear = -1;
+      let bestRoom = 0;
+      for (let i = from; i < to; i++) {
+        const n = list[i]!;
+        if (n < 0) continue;
+        const h = rows[n * ZONE_STRIDE + Z_PRIMARY]!;
+        if (h < 0) continue;
+        const slot = handleSlot(h);
+        if (this.tried[slot] === stamp || !acceptsJoins(t, h) || !this.withinBound(slot, bound)) continue;
+        const near = this.neighboursOn(list, from, to, h);
+        const room = t.limit[slot]! - t.count[slot]!;
+        if (near > bestNear || (near === bestNear && room > bestRoom)) {
+          best = h;
+          bestNear = near;
+          bestRoom = room;
+        }
+      }
+      if (best < 0) return -1;
+      const slot = handleSlot(best);
+      this.tried[slot] = stamp;
+      if (takeSeat(t, slot)) return best;
+    }
+  }
+
+  /** Players of the zones list[from, to) whose primary server is `h`. */
+  protected neighboursOn(list: Int32Array, from: number, to: number, h: number): number {
+    const rows = this.z.rows;
+    let players = 0;
+    for (let i = from; i < to; i++) {
+      const n = list[i]!;
+      if (n >= 0 && rows[n * ZONE_STRIDE + Z_PRIMARY] === h) players += 1 + rows[n * ZONE_STRIDE + Z_POPULATION]!;
+    }
+    return players;
   }
 
   protected grow(zone: number, h: number): number {
