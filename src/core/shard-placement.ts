@@ -13,15 +13,14 @@ import {
   Z_OPEN,
   Z_POPULATION,
   Z_PRIMARY,
-  ZoneChange,
   NEIGHBOUR_SLOTS,
   FleetField,
 } from './layout.ts';
 import { acceptsJoins, isAlive, releaseSeat, takeSeat } from './seats.ts';
 import { EMPTY_RING, ringStart, type Ring } from './ring.ts';
 import { mix32 } from './hash.ts';
-import { pushZoneEvent } from './zone-event-ring.ts';
-import { ShardStore, type ShardViews } from './shard-store.ts';
+import type { ShardViews } from './shard-store.ts';
+import { ShardZoneServers } from './shard-zone-servers.ts';
 import type { EngineOptions } from './options.ts';
 
 /** How many ring points an overflow looks at before falling back to the room list. */
@@ -37,7 +36,7 @@ export const NEAR_SCAN = 16;
  * (server table, room list, other shards' zone rows) is read plainly, as in seats.ts: every
  * read only picks a candidate, and the compare-and-swap decides.
  */
-export class ShardPlacement extends ShardStore {
+export class ShardPlacement extends ShardZoneServers {
   /** The weighted consistent-hash ring of active servers (published by the control plane). */
   ring: Ring = EMPTY_RING;
   /** Stamp per server slot: equal to `stamp` means "already tried or hosts the zone". */
@@ -58,7 +57,8 @@ export class ShardPlacement extends ShardStore {
 
   /**
    * A seat on one of the servers already hosting the zone: the open entry with the fewest
-   * zone players relative to the server's weight, so a split zone fills its servers evenly.
+   * zone players relative to the server's weight, so a split zone fills its servers evenly;
+   * with none, a server the zone is leaving (re-opened).
    */
   protected seatInZone(zone: number): number {
     const s = this.s;
@@ -146,9 +146,7 @@ export class ShardPlacement extends ShardStore {
       if (s.entries[e * ENT_STRIDE + E_OPEN] === 1) continue;
       const h = s.entries[e * ENT_STRIDE + E_SERVER]!;
       if (acceptsJoins(t, h) && takeSeat(t, handleSlot(h))) {
-        s.entries[e * ENT_STRIDE + E_OPEN] = 1;
-        z.rows[zone * ZONE_STRIDE + Z_OPEN]! += 1;
-        pushZoneEvent(s, zone, ZoneChange.split, z.rows[zone * ZONE_STRIDE + Z_OPEN]!);
+        this.reopenEntry(zone, e);
         this.entry = e;
         return h;
       }
@@ -307,16 +305,12 @@ export class ShardPlacement extends ShardStore {
    * the carried server (no new seat needed, no hand-off for the player); else overflow.
    */
   protected attach(r: number, zone: number, carry: number): number {
-    const z = this.z;
     const carryOk = carry !== NO_SERVER && acceptsJoins(this.t, carry);
-    if (carryOk) {
-      for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = this.s.entries[e * ENT_STRIDE + E_NEXT]!) {
-        if (this.s.entries[e * ENT_STRIDE + E_SERVER] === carry) {
-          this.linkHeld(r, zone, e, carry);
-          this.server = carry;
-          return Status.Ok;
-        }
-      }
+    const here = carryOk ? this.entryOn(zone, carry) : -1;
+    if (here >= 0) {
+      this.linkHeld(r, zone, here, carry);
+      this.server = carry;
+      return Status.Ok;
     }
     let h = this.seatInZone(zone);
     if (h < 0 && carryOk) {
@@ -330,7 +324,8 @@ export class ShardPlacement extends ShardStore {
     if (h < 0) h = this.overflow(zone);
     if (h < 0 && carry !== NO_SERVER && isAlive(this.t, carry)) {
       // Nowhere else to go, but its seat (on a draining server) still stands: keep it there.
-      const e = this.newEntry(zone, carry);
+      const on = this.entryOn(zone, carry);
+      const e = on >= 0 ? on : this.newEntry(zone, carry);
       if (e >= 0) {
         this.linkHeld(r, zone, e, carry);
         this.server = carry;
