@@ -58,9 +58,9 @@ export class ShardPlacement extends ShardZoneServers {
   /**
    * A seat on one of the servers already hosting the zone: the open entry with the fewest
    * zone players relative to the server's weight, so a split zone fills its servers evenly;
-   * with none, a server the zone is leaving (re-opened).
+   * with none, a server the zone is leaving (re-opened), unless `reopenClosed` is false.
    */
-  protected seatInZone(zone: number): number {
+  protected seatInZone(zone: number, reopenClosed = true): number {
     const s = this.s;
     const t = this.t;
     const head = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
@@ -76,7 +76,7 @@ export class ShardPlacement extends ShardZoneServers {
         this.entry = head;
         return h;
       }
-      return this.reopen(zone);
+      return reopenClosed ? this.reopen(zone) : -1;
     }
     const stamp = this.nextStamp();
     for (;;) {
@@ -94,7 +94,7 @@ export class ShardPlacement extends ShardZoneServers {
           best = e;
         }
       }
-      if (best < 0) return this.reopen(zone);
+      if (best < 0) return reopenClosed ? this.reopen(zone) : -1;
       const h = s.entries[best * ENT_STRIDE + E_SERVER]!;
       if (takeSeat(t, handleSlot(h))) {
         this.entry = best;
@@ -301,18 +301,28 @@ export class ShardPlacement extends ShardZoneServers {
 
   /**
    * Put a player that holds a seat on `carry` (or none) into `zone`: stay on the same server
-   * when it hosts the zone; else a server of the zone with room; else extend the zone onto
-   * the carried server (no new seat needed, no hand-off for the player); else overflow.
+   * when it hosts the zone and takes the zone's joins; when the zone is leaving that server
+   * (merging), go where a join of the zone would go, and stay (re-opening it) only if no
+   * server of the zone has room; else a server of the zone with room; else extend the zone
+   * onto the carried server (no new seat needed, no hand-off for the player); else overflow.
    */
   protected attach(r: number, zone: number, carry: number): number {
     const carryOk = carry !== NO_SERVER && acceptsJoins(this.t, carry);
     const here = carryOk ? this.entryOn(zone, carry) : -1;
-    if (here >= 0) {
+    if (here >= 0 && this.s.entries[here * ENT_STRIDE + E_OPEN] === 1) {
       this.linkHeld(r, zone, here, carry);
       this.server = carry;
       return Status.Ok;
     }
-    let h = this.seatInZone(zone);
+    // A walker is a new player for the zone it enters: following the zone's open servers is
+    // what lets a merging server empty (it would refill from its own side of the border).
+    let h = this.seatInZone(zone, here < 0);
+    if (h < 0 && here >= 0) {
+      this.reopenEntry(zone, here);
+      this.linkHeld(r, zone, here, carry);
+      this.server = carry;
+      return Status.Ok;
+    }
     if (h < 0 && carryOk) {
       const e = this.newEntry(zone, carry);
       if (e >= 0) {
