@@ -1,7 +1,7 @@
 /**
- * Moves between zones: stay on the same server when it hosts the new zone, else go to a
- * server of the new zone with room, else extend the new zone onto the player's own server;
- * a move never takes a second seat. Zone pairs are picked on different shards so that the
+ * Moves between zones: stay on the same server when it hosts the new zone (and the zone is not
+ * leaving it), else go to a server of the new zone with room, else extend the new zone onto
+ * the player's own server; a move never takes a second seat. Zone pairs are picked on different shards so that the
  * sharded engine hands the player from one shard to another.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import {
   closePool,
   ENGINE_KINDS,
   expectCountsMatchZones,
+  joinMany,
   startEngine,
   submitBatch,
   zoneInfo,
@@ -85,6 +86,32 @@ describe.each(ENGINE_KINDS)('move (%s engine)', (kind) => {
     const m = await h.engine.move(1, Z2);
     expect(m).toMatchObject({ status: Status.Ok, server: p.server });
     expect(await zoneServerIds(h.engine, Z2)).toEqual([p.serverId]);
+    await expectCountsMatchZones(h.engine);
+  });
+
+  it('follows a zone that is leaving its server to the zone\'s open server, and stays (re-opening it) only while that one is full', async () => {
+    h = await startEngine(kind, { reconnectMs: 0 });
+    h.engine.registerServer({ id: 'a' });
+    expect((await h.engine.join(1, Z1)).serverId).toBe('a');
+    expect((await joinMany(h.engine, Z2, 100, 9)).every((p) => p.serverId === 'a')).toBe(true);
+    h.engine.registerServer({ id: 'b', weight: 2 });
+    expect((await joinMany(h.engine, Z2, 200, 5)).every((p) => p.serverId === 'b')).toBe(true);
+    // Z2 shrinks to 2 on a (2 per weight) and 5 on b (2.5 per weight): a closes to Z2.
+    for (let p = 100; p < 107; p++) await h.engine.leave(p);
+    await h.advance(1);
+    expect((await zoneInfo(h.engine, Z2))!.servers.map((e) => [e.serverId, e.open])).toEqual([
+      ['b', true],
+      ['a', false],
+    ]);
+    // A player on a walking into Z2 goes where Z2's new players go: b.
+    expect(await h.engine.move(1, Z2)).toMatchObject({ status: Status.Ok, serverId: 'b' });
+    expect(h.engine.server('a').players).toBe(2);
+    // With b full, the next walker from a stays on a, and a takes Z2's players again.
+    await joinMany(h.engine, Z2, 300, 14);
+    expect(h.engine.server('b')).toMatchObject({ players: 20, limit: 20 });
+    expect((await h.engine.join(2, Z1)).serverId).toBe('a');
+    expect(await h.engine.move(2, Z2)).toMatchObject({ status: Status.Ok, serverId: 'a' });
+    expect((await zoneInfo(h.engine, Z2))!.servers.find((e) => e.serverId === 'a')).toMatchObject({ players: 3, open: true });
     await expectCountsMatchZones(h.engine);
   });
 

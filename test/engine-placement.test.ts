@@ -1,6 +1,7 @@
 /**
- * Placement basics: no servers, zone affinity, idempotent joins, overflow to another server,
- * Full when every server is full, and the seat count kept equal to the players placed.
+ * Placement basics: no servers, zone affinity, idempotent joins, overflow to another server
+ * (the one holding most of the zone's neighbours' players), Full when every server is full,
+ * and the seat count kept equal to the players placed.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Op, Status } from '../src/core/codes.ts';
@@ -102,6 +103,32 @@ describe.each(ENGINE_KINDS)('placement (%s engine)', (kind) => {
     expect(s.get(eleventh.serverId!)!.players).toBe(1);
     expect(await zoneServerIds(h.engine, 11)).toEqual([home, eleventh.serverId]);
     await expectCountsMatchZones(h.engine);
+  });
+
+  /** a holds N1's `n1` players, b holds N2's `n2` (a is filled first, then given room again). */
+  async function neighboursOnTwoServers(n1: number, n2: number, bWeight: number): Promise<void> {
+    h.engine.registerServer({ id: 'a', weight: n1 / 10 });
+    expect((await joinMany(h.engine, N1, 0, n1)).every((p) => p.serverId === 'a')).toBe(true);
+    h.engine.registerServer({ id: 'b', weight: bWeight });
+    expect((await joinMany(h.engine, N2, 100, n2)).every((p) => p.serverId === 'b')).toBe(true);
+    h.engine.heartbeat('a', { cpu: 0, memory: 0, players: n1, weight: 2 });
+    // Fresh fleet totals for the load bound (which these tests keep out of the way).
+    await h.advance(1);
+  }
+  const [Z, N1, N2, N3] = [40, 41, 42, 43];
+
+  it("places a new zone on the server holding most of its neighbours' players", async () => {
+    h = await startEngine(kind, { boundedLoadEpsilon: 10, adjacency: { [Z]: [N1, N2, N3] } });
+    await neighboursOnTwoServers(1, 3, 1);
+    // a: 1 player of N1 and 19 free seats; b: 3 of N2 and 7 free. N3 is hosted nowhere.
+    expect((await h.engine.join(1000, Z)).serverId).toBe('b');
+  });
+
+  it("breaks a tie between neighbours' servers by room", async () => {
+    h = await startEngine(kind, { boundedLoadEpsilon: 10, adjacency: { [Z]: [N1, N2] } });
+    await neighboursOnTwoServers(1, 1, 3);
+    // One neighbour player each; a has 19 free seats, b 29.
+    expect((await h.engine.join(1000, Z)).serverId).toBe('b');
   });
 
   it('refuses with Full when every server is full (whenFull refuse) and never over-fills', async () => {

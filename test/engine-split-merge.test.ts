@@ -1,8 +1,10 @@
 /**
  * Split and merge of a crowded zone: a zone only grows onto another server when all its
  * servers are full; a split zone's joins go to the open server with the fewest zone players
- * relative to weight; a split zone whose crowd left closes its extra server to new joins on
- * the next tick, and that server leaves the zone once empty.
+ * relative to weight; a split zone whose crowd left closes its least-filled server (its first
+ * one included) to new joins on the next tick, and that server leaves the zone once empty; a
+ * split zone none of whose servers could hold all of it moves its new joins to a neighbour's
+ * server that can.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Status } from '../src/core/codes.ts';
@@ -182,6 +184,73 @@ describe.each(ENGINE_KINDS)('split and merge (%s engine)', (kind) => {
     for (const p of onX.slice(8)) await h.engine.leave(p.player);
     expect([...(await split(ZONE))]).toEqual([['y', { players: 2, open: true }]]);
     expect((await h.engine.join(700, ZONE)).serverId).toBe('y');
+    await expectCountsMatchZones(h.engine);
+  });
+
+  it("closes the zone's first server when it holds the fewest zone players per weight: the zone keeps its best-filled server", async () => {
+    h = await startEngine(kind, { reconnectMs: 0 });
+    const { onX } = await splitZone(5, 2);
+    // x: 2 (2 per weight), y: 5 of 20 seats (2.5 per weight); 7 ≤ 0.5 × (5 + 15 free on y).
+    for (const p of onX.slice(0, 8)) await h.engine.leave(p.player);
+    await h.advance(1);
+    expect([...(await split(ZONE))]).toEqual([
+      ['y', { players: 5, open: true }],
+      ['x', { players: 2, open: false }],
+    ]);
+    const more = await joinMany(h.engine, ZONE, 300, 3);
+    expect(more.map((p) => p.serverId)).toEqual(['y', 'y', 'y']);
+    // x's players stay where they are, and x leaves the zone with the last of them.
+    expect((await split(ZONE)).get('x')!.players).toBe(2);
+    for (const p of onX.slice(8)) await h.engine.leave(p.player);
+    expect(await zoneServerIds(h.engine, ZONE)).toEqual(['y']);
+    await expectCountsMatchZones(h.engine);
+  });
+
+  it("moves a split zone that none of its servers can hold to a neighbour's server that can, and closes the others", async () => {
+    const NEAR = 30;
+    h = await startEngine(kind, { reconnectMs: 0, adjacency: { [ZONE]: [NEAR] } });
+    // x full (10 of 10), y full (5 of 5): 15 players, more than half of any of their room.
+    await splitZone(5, 0.5);
+    h.engine.registerServer({ id: 'z', weight: 4 });
+    expect((await h.engine.join(900, NEAR)).serverId).toBe('z');
+    await h.advance(1);
+    expect([...(await split(ZONE))]).toEqual([
+      ['z', { players: 0, open: true }],
+      ['x', { players: 10, open: false }],
+      ['y', { players: 5, open: false }],
+    ]);
+    // New joins go to z; nobody already placed moved.
+    expect((await joinMany(h.engine, ZONE, 300, 2)).map((p) => p.serverId)).toEqual(['z', 'z']);
+    expect(h.engine.server('x').players).toBe(10);
+    expect(h.engine.server('y').players).toBe(5);
+    await expectCountsMatchZones(h.engine);
+  });
+
+  it('does not move a split zone to a server near none of its neighbours', async () => {
+    h = await startEngine(kind, { reconnectMs: 0 });
+    await splitZone(5, 0.5);
+    h.engine.registerServer({ id: 'z', weight: 4 });
+    await h.advance(1);
+    expect([...(await split(ZONE))]).toEqual([
+      ['x', { players: 10, open: true }],
+      ['y', { players: 5, open: true }],
+    ]);
+  });
+
+  it('forgets the server a zone was moving to if that server stops taking players before any arrived', async () => {
+    const NEAR = 30;
+    h = await startEngine(kind, { reconnectMs: 0, adjacency: { [ZONE]: [NEAR] } });
+    await splitZone(5, 0.5);
+    h.engine.registerServer({ id: 'z', weight: 4 });
+    await h.engine.join(900, NEAR);
+    await h.advance(1);
+    expect((await split(ZONE)).get('z')).toEqual({ players: 0, open: true });
+    await h.engine.drainServer('z');
+    await h.advance(1);
+    const s = await split(ZONE);
+    expect(s.has('z')).toBe(false);
+    // The zone is never left with servers but none open.
+    expect([...s.values()].some((e) => e.open)).toBe(true);
     await expectCountsMatchZones(h.engine);
   });
 });

@@ -20,9 +20,10 @@ export const WARM_CHUNK = 32;
  * of these; the sharded engine runs one per worker thread over the same kind of views.
  *
  * Layers, bottom up, one file each: ShardStore (records, entries, seat shares, the line),
- * ShardPlacement (where a player goes), ShardHotZones (hot-zone plans), ShardUpkeep (ticks,
- * admission, merges, evacuation), ShardRequests (join, leave, move, hand-offs), and this
- * class: batches, with the steady join answered in the batch loop itself.
+ * ShardZoneServers (a zone's open and closing servers), ShardPlacement (where a player goes),
+ * ShardHotZones (hot-zone plans), ShardMerge (split zones merging back), ShardUpkeep (ticks,
+ * admission, evacuation), ShardRequests (join, leave, move, hand-offs), and this class:
+ * batches, with the steady join answered in the batch loop itself.
  */
 export class ShardCore extends ShardRequests {
   /** What warm() read: kept in a field so that the compiler cannot drop the loads. */

@@ -11,20 +11,22 @@ import {
   Z_HEAD,
   Z_HOT_SERVERS,
   Z_OPEN,
+  Z_POPULATION,
   Z_PRIMARY,
-  ZoneChange,
   NEIGHBOUR_SLOTS,
   FleetField,
 } from './layout.ts';
 import { acceptsJoins, isAlive, releaseSeat, takeSeat } from './seats.ts';
 import { EMPTY_RING, ringStart, type Ring } from './ring.ts';
 import { mix32 } from './hash.ts';
-import { pushZoneEvent } from './zone-event-ring.ts';
-import { ShardStore, type ShardViews } from './shard-store.ts';
+import type { ShardViews } from './shard-store.ts';
+import { ShardZoneServers } from './shard-zone-servers.ts';
 import type { EngineOptions } from './options.ts';
 
 /** How many ring points an overflow looks at before falling back to the room list. */
 const RING_PROBES = 32;
+/** How many of a zone's configured neighbours an overflow (or a merge) looks at. */
+export const NEAR_SCAN = 16;
 
 /**
  * Where a player goes (DESIGN.md, "Placement"): a seat on a server already hosting the zone,
@@ -34,7 +36,7 @@ const RING_PROBES = 32;
  * (server table, room list, other shards' zone rows) is read plainly, as in seats.ts: every
  * read only picks a candidate, and the compare-and-swap decides.
  */
-export class ShardPlacement extends ShardStore {
+export class ShardPlacement extends ShardZoneServers {
   /** The weighted consistent-hash ring of active servers (published by the control plane). */
   ring: Ring = EMPTY_RING;
   /** Stamp per server slot: equal to `stamp` means "already tried or hosts the zone". */
@@ -55,9 +57,10 @@ export class ShardPlacement extends ShardStore {
 
   /**
    * A seat on one of the servers already hosting the zone: the open entry with the fewest
-   * zone players relative to the server's weight, so a split zone fills its servers evenly.
+   * zone players relative to the server's weight, so a split zone fills its servers evenly;
+   * with none, a server the zone is leaving (re-opened), unless `reopenClosed` is false.
    */
-  protected seatInZone(zone: number): number {
+  protected seatInZone(zone: number, reopenClosed = true): number {
     const s = this.s;
     const t = this.t;
     const head = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
@@ -73,7 +76,7 @@ export class ShardPlacement extends ShardStore {
         this.entry = head;
         return h;
       }
-      return this.reopen(zone);
+      return reopenClosed ? this.reopen(zone) : -1;
     }
     const stamp = this.nextStamp();
     for (;;) {
@@ -91,7 +94,7 @@ export class ShardPlacement extends ShardStore {
           best = e;
         }
       }
-      if (best < 0) return this.reopen(zone);
+      if (best < 0) return reopenClosed ? this.reopen(zone) : -1;
       const h = s.entries[best * ENT_STRIDE + E_SERVER]!;
       if (takeSeat(t, handleSlot(h))) {
         this.entry = best;
@@ -143,9 +146,7 @@ export class ShardPlacement extends ShardStore {
       if (s.entries[e * ENT_STRIDE + E_OPEN] === 1) continue;
       const h = s.entries[e * ENT_STRIDE + E_SERVER]!;
       if (acceptsJoins(t, h) && takeSeat(t, handleSlot(h))) {
-        s.entries[e * ENT_STRIDE + E_OPEN] = 1;
-        z.rows[zone * ZONE_STRIDE + Z_OPEN]! += 1;
-        pushZoneEvent(s, zone, ZoneChange.split, z.rows[zone * ZONE_STRIDE + Z_OPEN]!);
+        this.reopenEntry(zone, e);
         this.entry = e;
         return h;
       }
@@ -154,7 +155,7 @@ export class ShardPlacement extends ShardStore {
   }
 
   /**
-   * Grow the zone onto a server that does not host it yet: first servers hosting neighbouring
+   * Grow the zone onto a server that does not host it yet: first a server hosting neighbouring
    * zones (players walking across the border stay on the same server), then the zone's
    * successors on the weighted ring (stable as servers come and go), both within the
    * bounded-load cap; then the control plane's list of servers with the most room.
@@ -169,21 +170,19 @@ export class ShardPlacement extends ShardStore {
     for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) tried[handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!)] = stamp;
     const bound = this.loadBound();
 
+    // Most zones that overflow have a neighbour hosted somewhere; those that do not (a new
+    // world, no adjacency, no walks yet) skip the scoring.
     const a0 = z.adjacencyStart[zone]!;
     const a1 = z.adjacencyStart[zone + 1]!;
-    if (a1 > a0) {
-      for (let i = a0; i < a1; i++) {
-        const h = this.tryNeighbour(z.adjacency[i]!, stamp, bound);
-        if (h >= 0) return this.grow(zone, h);
-      }
-    } else {
-      const base = zone * NEIGHBOUR_SLOTS;
-      for (let i = 0; i < NEIGHBOUR_SLOTS; i++) {
-        const n = z.neighbourId[base + i]!;
-        if (n < 0) continue;
-        const h = this.tryNeighbour(n, stamp, bound);
-        if (h >= 0) return this.grow(zone, h);
-      }
+    const near = a1 > a0 ? z.adjacency : z.neighbourId;
+    const from = a1 > a0 ? a0 : zone * NEIGHBOUR_SLOTS;
+    const to = a1 > a0 ? Math.min(a1, a0 + NEAR_SCAN) : from + NEIGHBOUR_SLOTS;
+    for (let i = from; i < to; i++) {
+      const n = near[i]!;
+      if (n < 0 || z.rows[n * ZONE_STRIDE + Z_PRIMARY]! < 0) continue;
+      const h = this.nearNeighbours(near, from, to, stamp, bound);
+      if (h >= 0) return this.grow(zone, h);
+      break;
     }
 
     const ring = this.ring;
@@ -216,14 +215,52 @@ export class ShardPlacement extends ShardStore {
     return -1;
   }
 
-  protected tryNeighbour(neighbour: number, stamp: number, bound: number): number {
-    const h = this.z.rows[neighbour * ZONE_STRIDE + Z_PRIMARY]!;
-    if (h < 0) return -1;
-    const slot = handleSlot(h);
-    if (this.tried[slot] === stamp) return -1;
-    if (!acceptsJoins(this.t, h) || !this.withinBound(slot, bound)) return -1;
-    this.tried[slot] = stamp;
-    return takeSeat(this.t, slot) ? h : -1;
+  /**
+   * A seat on the server holding most of the zone's neighbours: of the servers that are a
+   * neighbour's primary, taking joins and within the load bound, the one whose neighbours
+   * there hold the most players (players walk in proportion to where they are), then the one
+   * with the most room. The zone's neighbours are list[from, to): its configured adjacency
+   * (the first NEAR_SCAN: scoring is quadratic in them) or, without one, the zones its players
+   * were seen walking to. Returns the handle or -1.
+   */
+  protected nearNeighbours(list: Int32Array, from: number, to: number, stamp: number, bound: number): number {
+    const t = this.t;
+    const rows = this.z.rows;
+    for (;;) {
+      let best = -1;
+      let bestNear = -1;
+      let bestRoom = 0;
+      for (let i = from; i < to; i++) {
+        const n = list[i]!;
+        if (n < 0) continue;
+        const h = rows[n * ZONE_STRIDE + Z_PRIMARY]!;
+        if (h < 0) continue;
+        const slot = handleSlot(h);
+        if (this.tried[slot] === stamp || !acceptsJoins(t, h) || !this.withinBound(slot, bound)) continue;
+        const near = this.neighboursOn(list, from, to, h);
+        const room = t.limit[slot]! - t.count[slot]!;
+        if (near > bestNear || (near === bestNear && room > bestRoom)) {
+          best = h;
+          bestNear = near;
+          bestRoom = room;
+        }
+      }
+      if (best < 0) return -1;
+      const slot = handleSlot(best);
+      this.tried[slot] = stamp;
+      if (takeSeat(t, slot)) return best;
+    }
+  }
+
+  /** Players of the zones list[from, to) whose primary server is `h`. */
+  protected neighboursOn(list: Int32Array, from: number, to: number, h: number): number {
+    const rows = this.z.rows;
+    let players = 0;
+    for (let i = from; i < to; i++) {
+      const n = list[i]!;
+      if (n >= 0 && rows[n * ZONE_STRIDE + Z_PRIMARY] === h) players += 1 + rows[n * ZONE_STRIDE + Z_POPULATION]!;
+    }
+    return players;
   }
 
   protected grow(zone: number, h: number): number {
@@ -264,22 +301,28 @@ export class ShardPlacement extends ShardStore {
 
   /**
    * Put a player that holds a seat on `carry` (or none) into `zone`: stay on the same server
-   * when it hosts the zone; else a server of the zone with room; else extend the zone onto
-   * the carried server (no new seat needed, no hand-off for the player); else overflow.
+   * when it hosts the zone and takes the zone's joins; when the zone is leaving that server
+   * (merging), go where a join of the zone would go, and stay (re-opening it) only if no
+   * server of the zone has room; else a server of the zone with room; else extend the zone
+   * onto the carried server (no new seat needed, no hand-off for the player); else overflow.
    */
   protected attach(r: number, zone: number, carry: number): number {
-    const z = this.z;
     const carryOk = carry !== NO_SERVER && acceptsJoins(this.t, carry);
-    if (carryOk) {
-      for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = this.s.entries[e * ENT_STRIDE + E_NEXT]!) {
-        if (this.s.entries[e * ENT_STRIDE + E_SERVER] === carry) {
-          this.linkHeld(r, zone, e, carry);
-          this.server = carry;
-          return Status.Ok;
-        }
-      }
+    const here = carryOk ? this.entryOn(zone, carry) : -1;
+    if (here >= 0 && this.s.entries[here * ENT_STRIDE + E_OPEN] === 1) {
+      this.linkHeld(r, zone, here, carry);
+      this.server = carry;
+      return Status.Ok;
     }
-    let h = this.seatInZone(zone);
+    // A walker is a new player for the zone it enters: following the zone's open servers is
+    // what lets a merging server empty (it would refill from its own side of the border).
+    let h = this.seatInZone(zone, here < 0);
+    if (h < 0 && here >= 0) {
+      this.reopenEntry(zone, here);
+      this.linkHeld(r, zone, here, carry);
+      this.server = carry;
+      return Status.Ok;
+    }
     if (h < 0 && carryOk) {
       const e = this.newEntry(zone, carry);
       if (e >= 0) {
@@ -291,7 +334,8 @@ export class ShardPlacement extends ShardStore {
     if (h < 0) h = this.overflow(zone);
     if (h < 0 && carry !== NO_SERVER && isAlive(this.t, carry)) {
       // Nowhere else to go, but its seat (on a draining server) still stands: keep it there.
-      const e = this.newEntry(zone, carry);
+      const on = this.entryOn(zone, carry);
+      const e = on >= 0 ? on : this.newEntry(zone, carry);
       if (e >= 0) {
         this.linkHeld(r, zone, e, carry);
         this.server = carry;

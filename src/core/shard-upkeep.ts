@@ -1,35 +1,12 @@
-import { NO_SERVER, Reason, handleSlot } from './codes.ts';
-import {
-  ENT_STRIDE,
-  E_COUNT,
-  E_NEXT,
-  E_OPEN,
-  E_SERVER,
-  REC_STRIDE,
-  R_NEXT,
-  R_PLAYER,
-  R_SERVER,
-  R_STAMP,
-  R_STATE,
-  R_ZONE,
-  ZONE_STRIDE,
-  Z_HEAD,
-  Z_HOT_SERVERS,
-  Z_JOINS,
-  Z_OPEN,
-  Z_POPULATION,
-  ZoneChange,
-  PlayerState,
-  ShardCounter,
-} from './layout.ts';
-import { pushZoneEvent } from './zone-event-ring.ts';
-import { ShardHotZones } from './shard-hot-zones.ts';
+import { NO_SERVER, Reason } from './codes.ts';
+import { REC_STRIDE, R_NEXT, R_PLAYER, R_SERVER, R_STAMP, R_STATE, R_ZONE, ZONE_STRIDE, Z_JOINS, PlayerState, ShardCounter } from './layout.ts';
+import { ShardMerge } from './shard-merge.ts';
 
 /**
  * Background work, on each tick and on control-plane commands: reservations expire, the line
  * is admitted, split zones merge back, and a failed or drained server's players are re-placed.
  */
-export class ShardUpkeep extends ShardHotZones {
+export class ShardUpkeep extends ShardMerge {
   /** Report expired reservations as events (the sharded engine uses them to forget players). */
   reportExpiries = false;
 
@@ -82,51 +59,16 @@ export class ShardUpkeep extends ShardHotZones {
   }
 
   /**
-   * A split zone whose population fits comfortably (mergeBelow) in its other open servers
-   * closes its least-filled server to new joins; that server leaves the zone as its players
-   * do. Existing players are never moved for a merge.
-   */
-  protected mergeZones(): void {
-    const s = this.s;
-    const t = this.t;
-    const z = this.z;
-    for (const zone of this.splitZones) {
-      // A hot zone stays split as planned; it merges by this same rule once lifted.
-      if (z.rows[zone * ZONE_STRIDE + Z_OPEN]! <= 1 || z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] !== 0) continue;
-      let victim = -1;
-      let victimKey = Infinity;
-      let capacity = 0;
-      for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
-        if (s.entries[e * ENT_STRIDE + E_OPEN] !== 1) continue;
-        const slot = handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!);
-        const seats = s.entries[e * ENT_STRIDE + E_COUNT]! + Math.max(0, t.limit[slot]! - t.count[slot]!);
-        capacity += seats;
-        const key = s.entries[e * ENT_STRIDE + E_COUNT]! / t.weight[slot]!;
-        if (key < victimKey && e !== z.rows[zone * ZONE_STRIDE + Z_HEAD]) {
-          victimKey = key;
-          victim = e;
-        }
-      }
-      if (victim < 0) continue;
-      const victimSlot = handleSlot(s.entries[victim * ENT_STRIDE + E_SERVER]!);
-      const others = capacity - (s.entries[victim * ENT_STRIDE + E_COUNT]! + Math.max(0, t.limit[victimSlot]! - t.count[victimSlot]!));
-      if (z.rows[zone * ZONE_STRIDE + Z_POPULATION]! <= this.mergeBelow * others) {
-        s.entries[victim * ENT_STRIDE + E_OPEN] = 0;
-        z.rows[zone * ZONE_STRIDE + Z_OPEN]! -= 1;
-        pushZoneEvent(s, zone, ZoneChange.merged, z.rows[zone * ZONE_STRIDE + Z_OPEN]!);
-      }
-    }
-  }
-
-  /**
    * Re-place this shard's players of a server (crashed, drained or removed). Players that
    * find no seat are queued (event with new server -1) or, when the queue is off, lost.
    * With `onlyIfRoom`, players that find no seat stay where they are (a drain).
    */
   evacuate(slot: number, reason: Reason, onlyIfRoom: boolean): void {
     const s = this.s;
-    // Hot zones' reserved seats there are of no use now, and their empty entries must go.
+    // Hot zones' reserved seats there are of no use now, and their empty entries must go; so
+    // must the empty entry of a zone that was moving onto the server (ShardMerge).
     for (const zone of this.hotZones) this.leaveServer(zone, slot);
+    if (!onlyIfRoom) for (const zone of this.movingZones) this.dropEmptyOn(zone, slot);
     let r = s.serverHead[slot]!;
     while (r >= 0) {
       const next = s.records[r * REC_STRIDE + R_NEXT]!;
