@@ -7,6 +7,7 @@ import type { Reason } from './codes.ts';
 export interface ReplacementEvents {
   count: number;
   players: Uint32Array;
+  /** -1 (NO_SERVER) for none. */
   oldServers: Int32Array;
   newServers: Int32Array;
   zones: Uint32Array;

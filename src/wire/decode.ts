@@ -14,6 +14,7 @@
  */
 import { Op, Reason, Status } from '../core/codes.ts';
 import { WireError, WireErrorCode } from './errors.ts';
+import type { ReplacementEvents } from '../core/event-log.ts';
 
 // ---------------------------------------------------------------------------------------
 // Protocol constants (mirror schema/zonelb.fbs; test/wire-codec.test.ts checks them
@@ -125,17 +126,11 @@ export class ResultBuffer {
   }
 }
 
-/** Decoded ReplacementBatch (not hot: freshly allocated arrays of exactly `count` entries). */
-export interface ReplacementEvents {
-  count: number;
-  players: Uint32Array;
-  /** -1 (NO_SERVER) where the wire says 0xFFFFFFFF. */
-  oldServers: Int32Array;
-  /** -1 (NO_SERVER) where the wire says 0xFFFFFFFF. */
-  newServers: Int32Array;
-  zones: Uint32Array;
-  reasons: Uint8Array;
-}
+/**
+ * A decoded ReplacementBatch is the engine's own event arrays (not hot: freshly allocated, of
+ * exactly `count` entries); -1 (NO_SERVER) where the wire says 0xFFFFFFFF.
+ */
+export type { ReplacementEvents };
 
 export interface ServerReportMessage {
   kind: ReportKind;
