@@ -118,9 +118,10 @@ export const Z_POPULATION = 3;
 /** Handle of the zone's first server, or -1. Atomics: read by other shards as a hint. */
 export const Z_PRIMARY = 4;
 /**
- * Joins placed in the zone since the engine started (new players seated, queued joins
- * admitted), wrapping at 2^32. A plain add by the owning shard; the main thread samples it
- * for the hot-zone detector and may read a value one join stale.
+ * Joins asked for in the zone since the engine started (new players seated or put in line;
+ * counted once, not again when the line admits them), wrapping at 2^32. A plain add by the
+ * owning shard; the main thread samples it for the hot-zone detector and the forecaster and
+ * may read a value one join stale.
  */
 export const Z_JOINS = 5;
 /** Hot-zone plan (setHotZone): servers to pre-split across, 0 when the zone is not hot. */

@@ -297,7 +297,12 @@ export class ShardRequests extends ShardUpkeep {
     }
     // A hot zone's joins wait in line whenever there is a line, even with whenFull 'refuse'.
     const queue = this.queueOn || (this.queueLimit > 0 && this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] !== 0);
-    if (queue && this.enqueue(r, zone)) return Status.Queued;
+    if (queue && this.enqueue(r, zone)) {
+      // A join counts when asked for, seated or in line: a crowd into a full fleet is demand
+      // the hot-zone detector and the forecaster must see, though no seat shows it yet.
+      this.z.rows[zone * ZONE_STRIDE + Z_JOINS]! += 1;
+      return Status.Queued;
+    }
     this.freeRecord(r);
     return Status.Full;
   }

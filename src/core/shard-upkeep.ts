@@ -1,5 +1,5 @@
 import { NO_SERVER, Reason } from './codes.ts';
-import { REC_STRIDE, R_NEXT, R_PLAYER, R_SERVER, R_STAMP, R_STATE, R_ZONE, ZONE_STRIDE, Z_JOINS, PlayerState, ShardCounter } from './layout.ts';
+import { REC_STRIDE, R_NEXT, R_PLAYER, R_SERVER, R_STAMP, R_STATE, R_ZONE, PlayerState, ShardCounter } from './layout.ts';
 import { ShardMerge } from './shard-merge.ts';
 
 /**
@@ -52,7 +52,6 @@ export class ShardUpkeep extends ShardMerge {
       this.line.remove(r);
       this.link(r, zone, this.entry, h);
       rec[r * REC_STRIDE + R_STATE] = PlayerState.Active;
-      this.z.rows[zone * ZONE_STRIDE + Z_JOINS]! += 1;
       this.line.shift();
       this.events.push(rec[r * REC_STRIDE + R_PLAYER]! >>> 0, NO_SERVER, h, zone, Reason.Admitted);
     }

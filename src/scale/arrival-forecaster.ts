@@ -5,13 +5,10 @@
  * and a fraction of the players present leave, the fraction set by the mean session length,
  * itself estimated online by Little's law (population = arrival rate × mean stay).
  *
- * The engine counts players seated, not players who asked: while the fleet is full, joins wait
- * in the queue and are counted when a seat frees up. Learnt from seats alone, a rush the fleet
- * could not hold would be learnt as it was served (cut to the fleet's size, and late), and the
- * forecast would never ask for more than the fleet had. So the world's arrivals are seats taken
- * plus the growth of the queue (a queued player counts when it joins the queue, not again when
- * seated); a player leaving the queue unseated takes one off (a sample never counts below zero).
- * Zones' own forecasts count seats only (the queue is not per zone).
+ * The engine counts joins when they are asked for, seated or put in line (not again when the
+ * line admits them): learnt from seats alone, a rush the fleet could not hold would be learnt as
+ * it was served (cut to the fleet's size, and late), and the forecast would never ask for more
+ * than the fleet had. The players present are those placed plus those in line.
  */
 import { invalidArgument } from '../core/errors.ts';
 import { ForecastError, type ForecastErrorSnapshot } from './forecast-error.ts';
@@ -60,9 +57,8 @@ export class ArrivalForecaster {
   private lastSampleAt = Number.NaN;
   private acc = 0;
   private prevTotal = Number.NaN;
-  private prevQueued = 0;
   private population = 0;
-  /** Placed and queued players at the last sample: the population arrivals (with the queue's) sustain. */
+  /** Placed and queued players at the last sample: the population the arrivals sustain. */
   private present = 0;
   private popEwma = 0;
   private rateEwma = 0;
@@ -95,8 +91,8 @@ export class ArrivalForecaster {
   }
 
   /**
-   * A sample of the engine's counters at `now`: cumulative joins per zone (wrapping u32), the
-   * players placed now, and the players queued now. Closes every bucket `now` has passed.
+   * A sample of the engine's counters at `now`: cumulative joins asked for per zone (wrapping
+   * u32), the players placed now, and the players queued now. Closes every bucket `now` has passed.
    */
   sample(now: number, zoneJoins: Uint32Array, population: number, queued = 0, zoneCount: number = zoneJoins.length): void {
     if (this.prevZones === undefined || this.prevZones.length < zoneCount) {
@@ -137,14 +133,12 @@ export class ArrivalForecaster {
     this.bucketStart = now;
     this.lastSampleAt = now;
     this.population = population;
-    this.prevQueued = queued;
     this.present = population + queued;
   }
 
-  /** `seated`: players seated since the last sample. */
-  private observeTotal(now: number, seated: number, population: number, queued: number): void {
-    this.acc += Math.max(0, seated + queued - this.prevQueued);
-    this.prevQueued = queued;
+  /** `joins`: joins asked for since the last sample. */
+  private observeTotal(now: number, joins: number, population: number, queued: number): void {
+    this.acc += joins;
     this.population = population;
     this.present = population + queued;
     this.lastSampleAt = now;
