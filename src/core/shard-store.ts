@@ -13,6 +13,7 @@ import {
   R_PLAYER,
   R_PREV,
   R_SERVER,
+  R_STAMP,
   R_STATE,
   R_ZONE,
   ZONE_STRIDE,
@@ -403,6 +404,36 @@ export class ShardStore {
       if (!this.ownsZone(zone)) continue;
       if (this.z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! > 1) this.splitZones.add(zone);
       if (this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS]! !== 0) this.hotZones.add(zone);
+    }
+  }
+
+  /**
+   * Add this shard's held seats to per-slot tallies: seats kept for players who left and may
+   * reconnect (reservations still in the expiry ring), and seats reserved for hot zones' joins.
+   * Both count in the servers' seat counts. For inspection (the simulator asks at each denied
+   * join): it walks the reservations and the hot zones' entries, allocating nothing.
+   */
+  addHeldSeats(reconnect: Int32Array, hot: Int32Array): void {
+    const s = this.s;
+    const t = this.t;
+    const c = s.counters;
+    const capacity = s.recordCapacity;
+    let at = c[ShardCounter.expiryHead]!;
+    for (let k = c[ShardCounter.expiryLength]!; k > 0; k--) {
+      const r = s.expiryRecord[at]!;
+      // Stale entries (reconnected, released) are skipped as expire() skips them.
+      if (s.records[r * REC_STRIDE + R_STATE] === PlayerState.Reserved && s.records[r * REC_STRIDE + R_STAMP] === s.expiryStamp[at]) {
+        const h = s.records[r * REC_STRIDE + R_SERVER]!;
+        const slot = handleSlot(h);
+        if (t.generation[slot] === handleGeneration(h)) reconnect[slot]! += 1;
+      }
+      if (++at === capacity) at = 0;
+    }
+    for (const zone of this.hotZones) {
+      for (let e = this.z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+        const n = s.entries[e * ENT_STRIDE + E_RESERVED]!;
+        if (n > 0) hot[handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!)]! += n;
+      }
     }
   }
 

@@ -195,6 +195,11 @@ export class ControlPlane {
     return dead;
   }
 
+  /** Slots ever used (every server's slot is below this). */
+  get slots(): number {
+    return this.nextSlot;
+  }
+
   /** Refresh fleet totals and the list of servers with the most room (every tick). */
   refreshRoom(): void {
     const t = this.t;

@@ -1,4 +1,4 @@
-import type { Reason } from '../core/codes.ts';
+import { ServerState, type Reason } from '../core/codes.ts';
 import {
   allocateServerTable,
   allocateShardState,
@@ -7,6 +7,7 @@ import {
   serverTableViews,
   shardStateViews,
   zoneTableViews,
+  type ServerTable,
 } from '../core/layout.ts';
 import { resolveOptions, type EngineOptions, type EngineOptionsInput } from '../core/options.ts';
 import type { ReplacementEvents } from '../core/event-log.ts';
@@ -14,7 +15,7 @@ import type { Ring } from '../core/ring.ts';
 import { ShardCore, type ZoneRow } from '../core/shard-core.ts';
 import { EngineBase, type EngineRuntime } from './engine-base.ts';
 import { sinkDone } from './sink-done.ts';
-import type { RequestArrays, ResultSink } from './types.ts';
+import type { AdmissionSeats, RequestArrays, ResultSink } from './types.ts';
 
 /**
  * The single-threaded engine: the control plane and one shard on the caller's thread.
@@ -23,6 +24,10 @@ import type { RequestArrays, ResultSink } from './types.ts';
  */
 export class LocalEngine extends EngineBase {
   readonly core: ShardCore;
+  private readonly table: ServerTable;
+  /** Per-slot tallies of held seats, filled by admissionSeats (preallocated: it runs at every denied join in the simulator). */
+  private readonly heldReconnect: Int32Array;
+  private readonly heldHot: Int32Array;
 
   constructor(input: EngineOptionsInput = {}, runtime: EngineRuntime = {}) {
     const options: EngineOptions = resolveOptions({ ...input, shards: 1 });
@@ -39,6 +44,9 @@ export class LocalEngine extends EngineBase {
       ),
     );
     this.core = new ShardCore({ servers, zones, state }, 0, 1, options);
+    this.table = servers;
+    this.heldReconnect = new Int32Array(options.maxServers);
+    this.heldHot = new Int32Array(options.maxServers);
     this.zoneChanges.watch(state);
     this.startTimer(runtime);
   }
@@ -56,6 +64,36 @@ export class LocalEngine extends EngineBase {
     stats.answered(0, performance.now());
     this.zoneChanges.flush(now);
     sinkDone(sink);
+  }
+
+  /**
+   * Seats free by the admission limits now, on servers taking joins, by who may take them (see
+   * AdmissionSeats): what a denied join could have had by the engine's own rules.
+   */
+  admissionSeats(out: AdmissionSeats): void {
+    const t = this.table;
+    const n = this.cp.slots;
+    const reconnect = this.heldReconnect;
+    const hot = this.heldHot;
+    reconnect.fill(0, 0, n);
+    hot.fill(0, 0, n);
+    this.core.addHeldSeats(reconnect, hot);
+    out.takeable = 0;
+    out.reconnect = 0;
+    out.hot = 0;
+    for (let slot = 0; slot < n; slot++) {
+      if (t.state[slot] !== ServerState.Active) continue;
+      const limit = t.limit[slot]!;
+      const count = t.count[slot]!;
+      // Seats below the limit that no placed player sits in: free, or held (a lowered limit may leave fewer than are held).
+      const below = limit - (count - reconnect[slot]! - hot[slot]!);
+      if (below <= 0) continue;
+      const free = Math.max(0, limit - count);
+      const forReconnect = Math.min(reconnect[slot]!, below - free);
+      out.takeable += free;
+      out.reconnect += forReconnect;
+      out.hot += below - free - forReconnect;
+    }
   }
 
   protected shardsEvacuate(slot: number, reason: Reason, onlyIfRoom: boolean): Promise<ReplacementEvents> {

@@ -59,6 +59,21 @@ export interface ServerInfo {
   lastHeartbeat: number;
 }
 
+/**
+ * Seats free by the engine's own admission limits, on servers taking joins, by who may take
+ * them (LocalEngine.admissionSeats). On each server, the seats below its limit not taken by a
+ * placed player are split: reconnect reservations first, then hot-zone reserves, the rest
+ * takeable; a server over its limit has none.
+ */
+export interface AdmissionSeats {
+  /** Unheld seats below a limit: any new join may take them. */
+  takeable: number;
+  /** Held for players who left within reconnectMs and may come back. */
+  reconnect: number;
+  /** Held in reserve for hot zones' joins (only those zones' joins may take them). */
+  hot: number;
+}
+
 export interface ZoneInfo {
   zone: number;
   population: number;

@@ -8,6 +8,7 @@
  * scenario's `measureFromS` on, as the per-tick measures do.
  */
 import { build, type Histogram } from 'hdr-histogram-js';
+import type { AdmissionSeats } from '../engine/types.ts';
 import type { SimServer } from './fleet.ts';
 import type { Placements } from './placements.ts';
 import type { RunSeries, RunSummary, RunTiming } from './run-summary.ts';
@@ -44,6 +45,12 @@ export class RunMetrics {
   queued = 0;
   deniedWhileRoom = 0;
   private freeSeatsSum = 0;
+  /** The strategy tells its own admission seats at denials (zonelb); off, the summary says null. */
+  byLimits = false;
+  private deniedWhileAdmissible = 0;
+  private takeableSum = 0;
+  private reconnectSum = 0;
+  private hotSum = 0;
   admitted = 0;
   crossings = 0;
   handoffs = 0;
@@ -81,15 +88,24 @@ export class RunMetrics {
     this.latency.recordValue(ns < 1 ? 1 : ns > MAX_NS ? MAX_NS : Math.round(ns));
   }
 
-  /** A join was queued or refused while the fleet had `freeSeats` true seats left. */
-  denied(freeSeats: number, queued: boolean): void {
+  /**
+   * A join was queued or refused while the fleet had `freeSeats` true seats left, and (from
+   * strategies that have admission limits) `seats` free by the strategy's own limits.
+   */
+  denied(freeSeats: number, queued: boolean, seats: AdmissionSeats | null = null): void {
     this.wDenied++;
     if (!this.measuring) return;
     if (queued) this.queued++;
     else this.refused++;
+    if (seats !== null && seats.takeable > 0) this.deniedWhileAdmissible++;
     if (freeSeats > 0) {
       this.deniedWhileRoom++;
       this.freeSeatsSum += freeSeats;
+      if (seats !== null) {
+        this.takeableSum += seats.takeable;
+        this.reconnectSum += seats.reconnect;
+        this.hotSum += seats.hot;
+      }
     }
   }
 
@@ -259,6 +275,12 @@ export class RunMetrics {
         refused: this.refused,
         deniedWhileRoom: this.deniedWhileRoom,
         freeSeatsWhenDenied: round3(this.deniedWhileRoom > 0 ? this.freeSeatsSum / this.deniedWhileRoom : 0),
+        deniedWhileAdmissible: this.byLimits ? this.deniedWhileAdmissible : null,
+        limitSeatsWhenDenied: {
+          takeable: this.meanAtDenials(this.takeableSum),
+          reconnect: this.meanAtDenials(this.reconnectSum),
+          hot: this.meanAtDenials(this.hotSum),
+        },
         admitted: this.admitted,
       },
       fragmentation: { mean: round3(this.fragTicks > 0 ? this.fragSum / this.fragTicks : 1), max: round3(this.fragTicks > 0 ? this.fragMax : 1) },
@@ -282,6 +304,12 @@ export class RunMetrics {
       hotZones: base.hotZones,
       scale: base.scale,
     };
+  }
+
+  /** A sum taken at the denials with true room, as a mean over them (null: the strategy has no limits to tell). */
+  private meanAtDenials(sum: number): number | null {
+    if (!this.byLimits) return null;
+    return round3(this.deniedWhileRoom > 0 ? sum / this.deniedWhileRoom : 0);
   }
 
   timing(wallMs: number): RunTiming {

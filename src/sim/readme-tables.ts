@@ -24,16 +24,34 @@ export function goalTable(report: SimReport): string {
     const ring = find(report, sr.scenario.name, 'ring');
     if (!z || !ring) continue;
     const v = z.violations;
-    const j = z.joins;
     rows.push([
       sr.scenario.name,
       `${ok(v.serverSeconds === 0)} ${Math.round(v.serverSeconds).toLocaleString('en-US')} (worst ${Math.round(v.worstUtilisation * 100)} %)`,
-      `${ok(j.deniedWhileRoom === 0)} ${j.deniedWhileRoom.toLocaleString('en-US')}${j.deniedWhileRoom > 0 ? ` (${Math.round(j.freeSeatsWhenDenied)} free seats)` : ''}`,
+      deniedCell(z),
       `${ok(z.fragmentation.mean <= 1.2)} ${z.fragmentation.mean.toFixed(2)}`,
       `${ok(z.handoffRate < ring.handoffRate)} ${Math.round(z.handoffRate * 100)} % vs ${Math.round(ring.handoffRate * 100)} %`,
     ]);
   }
   return markdownTable(['scenario', 'no limit violation: server-s over', 'no join denied with room', 'fragmentation near 1', 'fewer handoffs than the ring'], rows);
+}
+
+/**
+ * Joins denied while a server truly had room (✓/✗ on that count), with the true seats free then
+ * and, from zonelb's own limits at those denials, the seats any join could take and those held
+ * for reconnects and hot zones (averages), and how many denials left a takeable seat.
+ */
+function deniedCell(z: RunSummary): string {
+  const j = z.joins;
+  const head = `${ok(j.deniedWhileRoom === 0)} ${j.deniedWhileRoom.toLocaleString('en-US')}`;
+  if (j.deniedWhileRoom === 0) return head;
+  const free = Math.round(j.freeSeatsWhenDenied).toLocaleString('en-US');
+  const l = j.limitSeatsWhenDenied;
+  if (l.reconnect === null || l.hot === null) return `${head} (${free} free seats)`;
+  const parts = [`${Math.round(l.reconnect)} held for reconnects`];
+  if (l.hot >= 0.5) parts.push(`${Math.round(l.hot)} for hot zones`);
+  const n = j.deniedWhileAdmissible ?? 0;
+  parts.push(n === 0 ? 'none takeable' : `a takeable seat at ${n.toLocaleString('en-US')} denial${n === 1 ? '' : 's'}`);
+  return `${head} (${free} true seats free; by zonelb’s limits: ${parts.join(', ')})`;
 }
 
 /** One measure, scenarios down, strategies across (the scenarios that ran every strategy of the first one). */

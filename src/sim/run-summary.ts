@@ -34,6 +34,19 @@ export interface RunSummary {
     deniedWhileRoom: number;
     /** ... and the seats the fleet had left then, on average (a few: limits within noise of the truth; many: room left unused). */
     freeSeatsWhenDenied: number;
+    /**
+     * Joins refused or queued while the strategy's own admission limits had a seat any new
+     * join could take: a seat stranded by placement, queue order or tick lag (null: the
+     * strategy has no admission limits to tell; baselines).
+     */
+    deniedWhileAdmissible: number | null;
+    /**
+     * At the joins denied while room (those freeSeatsWhenDenied averages over), the seats free
+     * by the strategy's own limits, on average: takeable by any join, held for reconnecting
+     * players, held for hot zones (null: baselines). What the true free seats exceed their sum
+     * by, the limits kept back (their noise margin, cold starts, servers not taking joins).
+     */
+    limitSeatsWhenDenied: { takeable: number | null; reconnect: number | null; hot: number | null };
     /** Queued players seated later. */
     admitted: number;
   };

@@ -20,6 +20,7 @@ import { Refusal, type MoveReason, type Strategy, type StrategyContext } from '.
 import { Timeline, type Mark } from './timeline.ts';
 import { Traffic, type TrafficSink } from './traffic.ts';
 import type { WorldMap } from './world-map.ts';
+import type { AdmissionSeats } from '../engine/types.ts';
 
 export interface RunResult {
   summary: RunSummary;
@@ -67,6 +68,8 @@ class SimRun implements TrafficSink, FleetListener {
   private queuedCount = 0;
   private waitingCount = 0;
   private readonly control: ControlEvents;
+  /** Filled by the strategy at each denied join (strategies with admission limits). */
+  private readonly seatsByLimit: AdmissionSeats = { takeable: 0, reconnect: 0, hot: 0 };
 
   constructor(scenario: Scenario, strategy: StrategyName, options: RunOptions) {
     this.s = scenario;
@@ -89,6 +92,7 @@ class SimRun implements TrafficSink, FleetListener {
       event: (e) => this.control.observe(e),
     };
     this.strategy = makeStrategy(strategy, ctx);
+    this.metrics.byLimits = this.strategy.admissionSeats !== undefined;
   }
 
   async run(): Promise<RunResult> {
@@ -248,15 +252,21 @@ class SimRun implements TrafficSink, FleetListener {
       return;
     }
     const free = this.fleet.freeSeats();
+    // Asked only while measuring: a denial before that is not counted anyway.
+    let seats: AdmissionSeats | null = null;
+    if (m.measuring && this.strategy.admissionSeats) {
+      seats = this.seatsByLimit;
+      this.strategy.admissionSeats(seats);
+    }
     if (r === Refusal.Queued) {
       this.placements.unplace(player, PlayerState.Queued);
       this.queuedCount++;
-      m.denied(free, true);
+      m.denied(free, true, seats);
     } else {
       this.placements.unplace(player, PlayerState.Waiting);
       this.waitingCount++;
       this.scheduleRetry(player);
-      m.denied(free, false);
+      m.denied(free, false, seats);
     }
   }
 

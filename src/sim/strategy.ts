@@ -9,7 +9,7 @@ import type { Placements } from './placements.ts';
 import type { Rng } from './rng.ts';
 import type { Scenario } from './scenario-schema.ts';
 import type { WorldMap } from './world-map.ts';
-import type { EngineEvent } from '../engine/types.ts';
+import type { AdmissionSeats, EngineEvent } from '../engine/types.ts';
 
 /** A join's answer when it does not name a server. */
 export const Refusal = {
@@ -63,4 +63,9 @@ export interface Strategy {
   close(now: number): Promise<void>;
   /** Servers an autoscaler started and released over the run (strategies that scale). */
   scaleCounts?(): { started: number; released: number };
+  /**
+   * Seats free by the strategy's own admission limits right now, by who may take them
+   * (strategies with such limits: zonelb). Asked at each denied join, so it allocates nothing.
+   */
+  admissionSeats?(out: AdmissionSeats): void;
 }

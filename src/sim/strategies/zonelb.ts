@@ -8,7 +8,7 @@
  */
 import { NO_SERVER, Op, Reason, Status, statusName } from '../../core/codes.ts';
 import { LocalEngine } from '../../engine/local-engine.ts';
-import type { ReplacementEvent, ResultSink } from '../../engine/types.ts';
+import type { AdmissionSeats, ReplacementEvent, ResultSink } from '../../engine/types.ts';
 import { ScaleController } from '../../scale/scale-controller.ts';
 import type { ScaleOptions } from '../../scale/scale-options.ts';
 import type { SimServer } from '../fleet.ts';
@@ -135,6 +135,10 @@ export class ZonelbStrategy implements Strategy {
 
   scaleCounts(): { started: number; released: number } {
     return { started: this.provider.started, released: this.provider.released };
+  }
+
+  admissionSeats(out: AdmissionSeats): void {
+    this.engine.admissionSeats(out);
   }
 
   private decide(op: number, player: number, zone: number, now: number): number {
