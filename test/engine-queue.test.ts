@@ -74,6 +74,28 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
     await expectCountsMatchZones(h.engine);
   });
 
+  it('sends a new player behind the line even when a seat opened since the last tick, so the line moves first', async () => {
+    await fullFleet({ reconnectMs: 0 });
+    await joinMany(h.engine, ZONE, 10, 2);
+    await h.engine.leave(0);
+    // A seat is free, but players 10 and 11 were waiting for it: 12 goes third in line, not
+    // onto the seat.
+    expect(await h.engine.join(12, ZONE)).toMatchObject({ status: Status.Queued, position: 3 });
+    expect(h.engine.server('a').players).toBe(9);
+    const admitted = await h.advance(1);
+    expect(admitted.map((e) => [e.player, e.reason])).toEqual([[10, Reason.Admitted]]);
+    expect(h.engine.server('a').players).toBe(10);
+    expect(await h.engine.join(12, ZONE)).toMatchObject({ status: Status.Queued, position: 2 });
+    // Once the line is empty, new players take free seats at once again.
+    await h.engine.leave(1);
+    await h.engine.leave(2);
+    await h.engine.leave(3);
+    await h.advance(1);
+    expect(h.engine.queued()).toBe(0);
+    expect(await h.engine.join(13, ZONE)).toMatchObject({ status: Status.Ok, serverId: 'a' });
+    await expectCountsMatchZones(h.engine);
+  });
+
   it('admits only as many players as there are free seats', async () => {
     await fullFleet({ reconnectMs: 0 });
     await joinMany(h.engine, ZONE, 10, 5);

@@ -72,6 +72,7 @@ export class ShardCore extends ShardRequests {
     const FREE_RECORDS = L.ShardCounter.freeRecords;
     const RECORD_HIGH = L.ShardCounter.recordHigh;
     const BATCH_DONE = L.ShardCounter.batchDone;
+    const QUEUED = L.ShardCounter.queued;
     const ACTIVE_PLAYER = L.PlayerState.Active;
     const ACTIVE_SERVER = ServerState.Active;
     const JOIN = Op.Join;
@@ -123,6 +124,8 @@ export class ShardCore extends ShardRequests {
           const slot = h & 0xffff; // handleSlot, handleGeneration (codes.ts)
           // Plain reads of the server table: see seats.ts.
           if (generation[slot] !== ((h >>> 16) & 0x7fff) || state[slot] !== ACTIVE_SERVER) break steady;
+          // Players in line: a new player goes behind them (placeNew says why).
+          if (c[QUEUED] !== 0) break steady;
           const free = c[FREE_RECORDS]!;
           // The record: the top of the free stack (freed last, so likely in cache), or a new one.
           const r = free > 0 ? freeRecord[free - 1]! : c[RECORD_HIGH]!;
