@@ -119,6 +119,10 @@ describe('hot zones on a LocalEngine', () => {
     await w.run(3000, step);
     expect(w.engine.queued()).toBeGreaterThanOrEqual(lineBefore + 50);
     expect(hotZoneEvents(w).map((e) => [e.zone, e.hot])).toEqual([[HOT, true]]);
+    // 20 joins a second over reserveMs (4 s) would be 80 seats: never more than the plan's
+    // servers (10 seats each) hold.
+    const plan = w.controller.status().hotZones[0]!.plan;
+    expect(plan.reserve).toBe(plan.servers * 10);
   });
 
   it('does not flag the zones a whole fleet\'s players come back into after an outage', async () => {

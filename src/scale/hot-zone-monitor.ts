@@ -150,7 +150,8 @@ export class HotZoneMonitor {
     const expected = population + joinRate * (this.o.planHorizonMs / 1000);
     const want = Math.ceil(expected / Math.max(1, perServer * this.o.fill));
     const count = Math.max(2, Math.min(want, this.o.maxServers, Math.max(1, open)));
-    const reserve = Math.round(joinRate * (this.o.reserveMs / 1000));
+    // Never more than the plan's servers could hold: the engine holds seats as they free up.
+    const reserve = Math.min(Math.round(joinRate * (this.o.reserveMs / 1000)), Math.floor(count * perServer));
     return { servers: count, reserve };
   }
 }

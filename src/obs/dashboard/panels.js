@@ -113,7 +113,7 @@ export function renderHot(f) {
       'div',
       { class: 'hotzone', dataset: { zone: String(z.zone) } },
       h('div', { class: 'hz-head' }, h('b', {}, `zone ${z.zone}`), h('span', { class: 'num' }, `${n(z.joinRate)} joins/s · usually ${n(z.baseline)}`)),
-      h('div', { class: 'hz-plan' }, z.plan ? `pre-split over ${plural(z.plan.servers, 'server')} · ${plural(z.plan.reserve, 'seat')} held` : 'mitigation: pre-split and reserved seats', ` · hot since ${ago(z.sinceWallTime, f.wallTime)}`),
+      h('div', { class: 'hz-plan' }, z.plan ? `pre-split over ${plural(z.plan.servers, 'server')} · holding up to ${plural(z.plan.reserve, 'seat')}` : 'mitigation: pre-split and reserved seats', ` · hot since ${ago(z.sinceWallTime, f.wallTime)}`),
     ),
   );
   $('hot').replaceChildren(...(rows.length ? rows : [h('div', { class: 'empty' }, 'None: every zone near its usual join rate.')]));
