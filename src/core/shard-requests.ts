@@ -279,8 +279,9 @@ export class ShardRequests extends ShardUpkeep {
     // Nobody jumps the line: while players wait in it, a new player goes behind them, even if a
     // seat opened since the last tick (the next tick admits the line in order). Otherwise, in a
     // full world, newcomers would take every seat that opens and the line would never move.
-    // A hot zone's joins are the exception: they take the seats held for that zone, which
-    // nobody in line could have.
+    // A hot zone's joins are the exception: seats are held for them that nobody in line could
+    // take (so they may also take a seat that opened, ahead of the line: a hot zone's crowd is
+    // served first, as its plan intends).
     // (A plain read of the line's count: this thread is the one that writes it.)
     if (this.queueOn && this.s.counters[ShardCounter.queued] !== 0 && this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] === 0) return this.noSeat(r, zone);
     const h = this.findSeat(zone);
