@@ -6,7 +6,6 @@ import {
   E_OPEN,
   E_RESERVED,
   E_SERVER,
-  NEIGHBOUR_SLOTS,
   ZONE_STRIDE,
   Z_HEAD,
   Z_HOT_SERVERS,
@@ -18,7 +17,6 @@ import {
 import { acceptsJoins } from './seats.ts';
 import { pushZoneEvent } from './zone-event-ring.ts';
 import { ShardHotZones } from './shard-hot-zones.ts';
-import { NEAR_SCAN } from './shard-placement.ts';
 import type { ShardViews } from './shard-store.ts';
 import type { EngineOptions } from './options.ts';
 
@@ -107,19 +105,16 @@ export class ShardMerge extends ShardHotZones {
     const t = this.t;
     const z = this.z;
     const population = z.rows[zone * ZONE_STRIDE + Z_POPULATION]!;
-    const a0 = z.adjacencyStart[zone]!;
-    const a1 = z.adjacencyStart[zone + 1]!;
-    const configured = a1 > a0;
-    const list = configured ? z.adjacency : z.neighbourId;
-    const from = configured ? a0 : zone * NEIGHBOUR_SLOTS;
-    const to = configured ? Math.min(a1, a0 + NEAR_SCAN) : from + NEIGHBOUR_SLOTS;
+    this.neighbourRange(zone);
+    const list = this.nearList;
+    const to = this.nearTo;
     let best = -1;
     let bestNear = -1;
     let bestRoom = 0;
     let bestHere = 0;
     // Candidates: the zone's own servers (entries), then its neighbours' primaries.
     let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!;
-    for (let i = from; e >= 0 || i < to; ) {
+    for (let i = this.nearFrom; e >= 0 || i < to; ) {
       let h: number;
       if (e >= 0) {
         h = ent[e * ENT_STRIDE + E_SERVER]!;
@@ -136,7 +131,7 @@ export class ShardMerge extends ShardHotZones {
       const here = on >= 0 ? ent[on * ENT_STRIDE + E_COUNT]! : 0;
       const room = t.limit[slot]! - t.count[slot]! - this.promised[slot]! + here;
       if (population > this.mergeBelow * room) continue;
-      const near = this.neighboursOn(list, from, to, h);
+      const near = this.neighboursOn(h);
       if (near > bestNear || (near === bestNear && room > bestRoom)) {
         best = h;
         bestNear = near;

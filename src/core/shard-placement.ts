@@ -26,7 +26,7 @@ import type { EngineOptions } from './options.ts';
 /** How many ring points an overflow looks at before falling back to the room list. */
 const RING_PROBES = 32;
 /** How many of a zone's configured neighbours an overflow (or a merge) looks at. */
-export const NEAR_SCAN = 16;
+const NEAR_SCAN = 16;
 
 /**
  * Where a player goes (DESIGN.md, "Placement"): a seat on a server already hosting the zone,
@@ -43,10 +43,15 @@ export class ShardPlacement extends ShardZoneServers {
   protected readonly tried: Int32Array;
   protected stamp = 0;
   protected roomCursor = 0;
+  /** The zone's neighbours, as neighbourRange() last set them: nearList[nearFrom, nearTo). */
+  protected nearList: Int32Array;
+  protected nearFrom = 0;
+  protected nearTo = 0;
 
   constructor(views: ShardViews, index: number, shards: number, options: EngineOptions) {
     super(views, index, shards, options);
     this.tried = new Int32Array(this.t.capacity);
+    this.nearList = this.z.neighbourId;
   }
 
   /** Take a seat for a new player of `zone`; returns the handle (entry in this.entry) or -1. */
@@ -170,20 +175,9 @@ export class ShardPlacement extends ShardZoneServers {
     for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) tried[handleSlot(s.entries[e * ENT_STRIDE + E_SERVER]!)] = stamp;
     const bound = this.loadBound();
 
-    // Most zones that overflow have a neighbour hosted somewhere; those that do not (a new
-    // world, no adjacency, no walks yet) skip the scoring.
-    const a0 = z.adjacencyStart[zone]!;
-    const a1 = z.adjacencyStart[zone + 1]!;
-    const near = a1 > a0 ? z.adjacency : z.neighbourId;
-    const from = a1 > a0 ? a0 : zone * NEIGHBOUR_SLOTS;
-    const to = a1 > a0 ? Math.min(a1, a0 + NEAR_SCAN) : from + NEIGHBOUR_SLOTS;
-    for (let i = from; i < to; i++) {
-      const n = near[i]!;
-      if (n < 0 || z.rows[n * ZONE_STRIDE + Z_PRIMARY]! < 0) continue;
-      const h = this.nearNeighbours(near, from, to, stamp, bound);
-      if (h >= 0) return this.grow(zone, h);
-      break;
-    }
+    this.neighbourRange(zone);
+    const near = this.nearNeighbours(stamp, bound);
+    if (near >= 0) return this.grow(zone, near);
 
     const ring = this.ring;
     const points = ring.slots.length;
@@ -216,16 +210,32 @@ export class ShardPlacement extends ShardZoneServers {
   }
 
   /**
-   * A seat on the server holding most of the zone's neighbours: of the servers that are a
-   * neighbour's primary, taking joins and within the load bound, the one whose neighbours
-   * there hold the most players (players walk in proportion to where they are), then the one
-   * with the most room. The zone's neighbours are list[from, to): its configured adjacency
-   * (the first NEAR_SCAN: scoring is quadratic in them) or, without one, the zones its players
-   * were seen walking to. Returns the handle or -1.
+   * Point nearList[nearFrom, nearTo) at the zone's neighbours: its configured adjacency (the
+   * first NEAR_SCAN: scoring is quadratic in them) or, without one, the zones its players were
+   * seen walking to. Fields, not a returned object: overflow runs once per join that grows a zone.
    */
-  protected nearNeighbours(list: Int32Array, from: number, to: number, stamp: number, bound: number): number {
+  protected neighbourRange(zone: number): void {
+    const z = this.z;
+    const a0 = z.adjacencyStart[zone]!;
+    const a1 = z.adjacencyStart[zone + 1]!;
+    const configured = a1 > a0;
+    this.nearList = configured ? z.adjacency : z.neighbourId;
+    this.nearFrom = configured ? a0 : zone * NEIGHBOUR_SLOTS;
+    this.nearTo = configured ? Math.min(a1, a0 + NEAR_SCAN) : this.nearFrom + NEIGHBOUR_SLOTS;
+  }
+
+  /**
+   * A seat on the server holding most of the zone's neighbours (neighbourRange): of the
+   * servers that are a neighbour's primary, taking joins and within the load bound, the one
+   * whose neighbours there hold the most players (players walk in proportion to where they
+   * are), then the one with the most room. Returns the handle or -1.
+   */
+  protected nearNeighbours(stamp: number, bound: number): number {
     const t = this.t;
     const rows = this.z.rows;
+    const list = this.nearList;
+    const from = this.nearFrom;
+    const to = this.nearTo;
     for (;;) {
       let best = -1;
       let bestNear = -1;
@@ -237,7 +247,7 @@ export class ShardPlacement extends ShardZoneServers {
         if (h < 0) continue;
         const slot = handleSlot(h);
         if (this.tried[slot] === stamp || !acceptsJoins(t, h) || !this.withinBound(slot, bound)) continue;
-        const near = this.neighboursOn(list, from, to, h);
+        const near = this.neighboursOn(h);
         const room = t.limit[slot]! - t.count[slot]!;
         if (near > bestNear || (near === bestNear && room > bestRoom)) {
           best = h;
@@ -252,9 +262,12 @@ export class ShardPlacement extends ShardZoneServers {
     }
   }
 
-  /** Players of the zones list[from, to) whose primary server is `h`. */
-  protected neighboursOn(list: Int32Array, from: number, to: number, h: number): number {
+  /** Players of the neighbours (neighbourRange) whose primary server is `h`. */
+  protected neighboursOn(h: number): number {
     const rows = this.z.rows;
+    const list = this.nearList;
+    const from = this.nearFrom;
+    const to = this.nearTo;
     let players = 0;
     for (let i = from; i < to; i++) {
       const n = list[i]!;
