@@ -42,6 +42,7 @@ const EPS = 1e-9;
 type Step =
   | { k: 'join'; p: number; z: number }
   | { k: 'leave'; p: number }
+  | { k: 'quit'; p: number }
   | { k: 'move'; p: number; z: number }
   | { k: 'batch'; reqs: Request[] }
   | { k: 'register'; s: number; w: number }
@@ -83,12 +84,14 @@ const growthStep: fc.Arbitrary<Step> = fc.oneof(
 const mixedRequest = fc.oneof(
   fc.record({ op: fc.constant(Op.Join as number), player, zone }),
   fc.record({ op: fc.constant(Op.Leave as number), player, zone: fc.constant(0) }),
+  fc.record({ op: fc.constant(Op.Quit as number), player, zone: fc.constant(0) }),
   fc.record({ op: fc.constant(Op.Move as number), player, zone }),
 );
 
 const mixedStep: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: joinStep, weight: 6 },
   { arbitrary: fc.record({ k: fc.constant('leave' as const), p: player }), weight: 3 },
+  { arbitrary: fc.record({ k: fc.constant('quit' as const), p: player }), weight: 1 },
   { arbitrary: fc.record({ k: fc.constant('move' as const), p: player, z: zone }), weight: 4 },
   { arbitrary: fc.array(mixedRequest, { minLength: 2, maxLength: 12 }).map((reqs): Step => ({ k: 'batch', reqs })), weight: 3 },
   { arbitrary: registerStep, weight: 2 },
@@ -171,6 +174,11 @@ class Model {
         if (this.reconnectMs > 0) this.players.set(q.player, { ...before, state: 'reserved', leftAt: now });
         else this.players.delete(q.player);
       }
+    } else if (q.op === Op.Quit) {
+      expect(status, known).toBe(before ? Status.Ok : Status.NotFound);
+      if (!before) return;
+      expect(srv, known).toBe(before.state === 'queued' ? NO_SERVER : before.server);
+      this.players.delete(q.player);
     } else {
       if (!before || before.state === 'reserved') {
         expect(status, known).toBe(Status.NotFound);
@@ -280,6 +288,9 @@ class Runner {
       case 'leave':
         await this.requests([{ op: Op.Leave, player: s.p, zone: 0 }]);
         break;
+      case 'quit':
+        await this.requests([{ op: Op.Quit, player: s.p, zone: 0 }]);
+        break;
       case 'move':
         await this.requests([{ op: Op.Move, player: s.p, zone: s.z }]);
         break;
@@ -364,7 +375,10 @@ class Runner {
     // A late second done() would show up here.
     await Promise.resolve();
     expect(r.doneCalls(), `${this.where()}: sink.done calls`).toBe(1);
-    expect(this.takeEvents(), `${this.where()}: events from a request`).toEqual([]);
+    // Seats the batch freed went to the line at its end: told after the answers that queued them.
+    const events = this.takeEvents();
+    for (const x of events) expect(x.reason, `${this.where()}: events from a request`).toBe(Reason.Admitted);
+    this.model.events(events);
     return r;
   }
 

@@ -3,7 +3,7 @@
  * players on a later tick when room appears (Reason.Admitted events).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Reason, Status } from '../src/core/codes.ts';
+import { Op, Reason, Status } from '../src/core/codes.ts';
 import { zoneShard } from '../src/core/hash.ts';
 import {
   closePool,
@@ -51,15 +51,15 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
     expect(h.engine.server('a').players).toBe(10);
   });
 
-  it('admits queued players in order on a later tick when room appears, with Admitted events', async () => {
+  it('admits queued players in order when room appears, with Admitted events: at the end of the batch that freed a seat, on a tick for a new server', async () => {
     await fullFleet({ reconnectMs: 0 });
     await joinMany(h.engine, ZONE, 10, 3);
+    h.events.length = 0;
     await h.engine.leave(0);
-    // No tick yet: nobody is admitted by the leave itself.
-    expect(h.engine.queued()).toBe(3);
-    const first = await h.advance(1);
-    expect(first.map((e) => [e.player, e.reason, e.oldServer, e.newServerId])).toEqual([[10, Reason.Admitted, -1, 'a']]);
+    // No tick: the leave's own batch gave its seat to the first in line.
+    expect(h.events.map((e) => [e.player, e.reason, e.oldServer, e.newServerId])).toEqual([[10, Reason.Admitted, -1, 'a']]);
     expect(h.engine.queued()).toBe(2);
+    expect(await h.advance(1)).toEqual([]);
     expect(h.engine.server('a').players).toBe(10);
     expect(await h.engine.join(10, ZONE)).toMatchObject({ status: Status.Ok, serverId: 'a' });
     expect(await h.engine.join(12, ZONE)).toMatchObject({ status: Status.Queued, position: 2 });
@@ -74,23 +74,23 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
     await expectCountsMatchZones(h.engine);
   });
 
-  it('sends a new player behind the line even when a seat opened since the last tick, so the line moves first', async () => {
+  it('sends a new player behind the line even when a seat is free, and the line takes the seat at the end of its batch', async () => {
     await fullFleet({ reconnectMs: 0 });
     await joinMany(h.engine, ZONE, 10, 2);
-    await h.engine.leave(0);
-    // A seat is free, but players 10 and 11 were waiting for it: 12 goes third in line, not
-    // onto the seat.
+    // A heartbeat raises the server's limit to 11: a seat opens outside any batch.
+    h.engine.heartbeat('a', { cpu: 0, memory: 0, players: 10, weight: 1.1 });
+    expect(h.engine.server('a')).toMatchObject({ players: 10, limit: 11 });
+    h.events.length = 0;
+    // Players 10 and 11 were waiting for it: 12 goes third in line, not onto the seat, and
+    // the end of its batch gives the seat to 10.
     expect(await h.engine.join(12, ZONE)).toMatchObject({ status: Status.Queued, position: 3 });
-    expect(h.engine.server('a').players).toBe(9);
-    const admitted = await h.advance(1);
-    expect(admitted.map((e) => [e.player, e.reason])).toEqual([[10, Reason.Admitted]]);
-    expect(h.engine.server('a').players).toBe(10);
+    expect(h.events.map((e) => [e.player, e.reason])).toEqual([[10, Reason.Admitted]]);
+    expect(h.engine.server('a').players).toBe(11);
     expect(await h.engine.join(12, ZONE)).toMatchObject({ status: Status.Queued, position: 2 });
     // Once the line is empty, new players take free seats at once again.
     await h.engine.leave(1);
     await h.engine.leave(2);
     await h.engine.leave(3);
-    await h.advance(1);
     expect(h.engine.queued()).toBe(0);
     expect(await h.engine.join(13, ZONE)).toMatchObject({ status: Status.Ok, serverId: 'a' });
     await expectCountsMatchZones(h.engine);
@@ -127,9 +127,9 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
     expect((await h.engine.leave(10)).status).toBe(Status.Ok);
     expect(h.engine.queued()).toBe(1);
     expect(await h.engine.join(11, ZONE)).toMatchObject({ status: Status.Queued, position: 1 });
+    h.events.length = 0;
     await h.engine.leave(0);
-    const events = await h.advance(1);
-    expect(events.map((e) => e.player)).toEqual([11]);
+    expect(h.events.map((e) => e.player)).toEqual([11]);
     expect((await h.engine.leave(10)).status).toBe(Status.NotFound);
   });
 
@@ -139,9 +139,9 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
     const other = zonesOnSameShard(ZONE, 2)[1]!;
     await joinMany(h.engine, ZONE, 10, 2);
     expect(await h.engine.move(10, other)).toMatchObject({ status: Status.Queued, position: 1 });
+    h.events.length = 0;
     await h.engine.leave(0);
-    const events = await h.advance(1);
-    expect(events.map((e) => [e.player, e.zone, e.reason])).toEqual([[10, other, Reason.Admitted]]);
+    expect(h.events.map((e) => [e.player, e.zone, e.reason])).toEqual([[10, other, Reason.Admitted]]);
   });
 
   /*
@@ -199,15 +199,46 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
     expect((await h.engine.join(32, z3)).position).toBe(2);
     expect((await h.engine.join(33, z4)).position).toBe(3);
     // Two seats open: the two first in line are admitted, in that order; the last is now 1.
+    h.events.length = 0;
     await h.engine.leave(0);
     await h.engine.leave(1);
-    const events = await h.advance(1);
-    expect(events.map((e) => [e.player, e.reason])).toEqual([
+    expect(h.events.map((e) => [e.player, e.reason])).toEqual([
       [30, Reason.Admitted],
       [32, Reason.Admitted],
     ]);
     expect(await h.engine.join(33, z4)).toMatchObject({ status: Status.Queued, position: 1 });
     expect(h.engine.queued()).toBe(1);
+  });
+
+  it('tells players admitted at the end of a batch after the answers that queued them, though the batch spans shards', async () => {
+    h = await startEngine(kind, { whenFull: 'queue', reconnectMs: 0 }, true);
+    h.engine.registerServer({ id: 'a' });
+    await joinMany(h.engine, ZONE, 0, 10);
+    expect((await h.engine.join(10, ZONE)).status).toBe(Status.Queued);
+    // Player 11 queues and two seats open on ZONE's shard, while the other shards have
+    // thousands of joins of the same batch to answer (they queue too: the fleet is full).
+    const far = Array.from({ length: 256 }, (_, z) => z).filter((z) => zoneShard(z, SHARDS) !== zoneShard(ZONE, SHARDS));
+    const reqs = [
+      { op: Op.Join, player: 11, zone: ZONE },
+      { op: Op.Leave, player: 0, zone: 0 },
+      { op: Op.Leave, player: 1, zone: 0 },
+    ];
+    for (let i = 0; i < 3000; i++) reqs.push({ op: Op.Join, player: 100 + i, zone: far[i % far.length]! });
+    const log: string[] = [];
+    const off = h.engine.onReplacement((events) => {
+      for (const e of events) log.push(`${e.player} ${e.reason === Reason.Admitted ? 'admitted' : e.reason}`);
+    });
+    const answered = new Promise<void>((resolve) => {
+      const n = reqs.length;
+      const sink = { status: new Uint8Array(n), server: new Int32Array(n), position: new Uint32Array(n), done: () => (log.push('answered'), resolve()) };
+      h.engine.submit({ ops: Uint8Array.from(reqs, (q) => q.op), players: Uint32Array.from(reqs, (q) => q.player), zones: Uint32Array.from(reqs, (q) => q.zone) }, 0, n, sink);
+    });
+    await answered;
+    // The shards' events may still be waiting for that answer: give them a turn.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    off();
+    expect(log).toEqual(['answered', '10 admitted', '11 admitted']);
+    expect(h.engine.server('a').players).toBe(10);
   });
 
   it('gives a place in its new line to a queued player that moves to a zone of another shard', async () => {

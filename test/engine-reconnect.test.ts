@@ -119,6 +119,32 @@ describe.each(ENGINE_KINDS)('reconnect (%s engine)', (kind) => {
     await expectCountsMatchZones(h.engine);
   });
 
+  /*
+   * Regression (found by the simulator once its players could drop and come back): a
+   * reservation holds a seat but no usage, so a heartbeat could lower the server's limit below
+   * its seats; the reconnect still took the held seat and filled the server past its limit.
+   */
+  it.each([
+    ['the same zone', false],
+    ['a zone of another shard', true],
+  ])('places a player reconnecting into %s afresh when its server holds more seats than its lowered limit', async (_, otherShard) => {
+    h = await startEngine(kind, {}, true); // fresh: the readings below teach the fleet a cost
+    h.engine.registerServer({ id: 'a' });
+    const [z1, z2] = zonesOnDifferentShards(0);
+    await joinMany(h.engine, z1, 0, 10);
+    await h.engine.leave(1);
+    // 9 players placed, 10 seats taken; CPU now leaves room for 9 players, not 10.
+    expect(h.engine.heartbeat('a', { cpu: 0.79, memory: 0.1, players: 9 }).limit).toBe(9);
+    h.engine.registerServer({ id: 'b' });
+    const back = await h.engine.join(1, otherShard ? z2 : z1);
+    expect(back).toMatchObject({ status: Status.Ok, serverId: 'b' });
+    expect(h.engine.server('a')).toMatchObject({ players: 9, limit: 9 });
+    // Within its limit again, the server honours the reservations it still holds.
+    await h.engine.leave(2);
+    expect((await h.engine.join(2, z1)).status).toBe(Status.Reconnected);
+    await expectCountsMatchZones(h.engine);
+  });
+
   it('expires many reservations in leave order, each on its own deadline', async () => {
     h = await startEngine(kind);
     h.engine.registerServer({ id: 'a' });

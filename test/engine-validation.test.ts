@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Op, Status } from '../src/core/codes.ts';
 import { ErrorCode, ZonelbError } from '../src/core/errors.ts';
 import { MAX_PLAYER_ID } from '../src/core/layout.ts';
+import { InternalOp } from '../src/core/shard-core.ts';
 import type { Engine, HeartbeatReport, ServerSpec } from '../src/engine/types.ts';
 import { closePool, ENGINE_KINDS, caught, startEngine, submitBatch, type Harness } from './fixtures/engine-harness.ts';
 
@@ -160,13 +161,14 @@ describe.each(ENGINE_KINDS)('validation (%s engine)', (kind) => {
   /*
    * Regression (found by this suite, fixed in 45742c8): LocalEngine passed ops straight to
    * ShardCore.apply, which also serves the sharded engine's internal hand-off ops
-   * (AttachMove 4, AttachJoin 5): a client request with op 4 or 5 was placed like a join.
+   * (then AttachMove 4, AttachJoin 5; now 5 and 6, since 4 is Quit): a client request with
+   * such an op was placed like a join.
    */
-  it('answers the internal hand-off ops 4 and 5 Invalid and changes nothing', async () => {
+  it('answers the internal hand-off ops Invalid and changes nothing', async () => {
     const before = await snapshot(h.engine);
     const r = await submitBatch(h.engine, [
-      { op: 4, player: 300, zone: 1 },
-      { op: 5, player: 301, zone: 1 },
+      { op: InternalOp.AttachMove, player: 300, zone: 1 },
+      { op: InternalOp.AttachJoin, player: 301, zone: 1 },
     ]);
     expect(r.status).toEqual([Status.Invalid, Status.Invalid]);
     expect(await snapshot(h.engine)).toBe(before);

@@ -28,7 +28,7 @@ describe('health', () => {
     const r = await request('GET', `${url}/`);
     expect(r.status).toBe(200);
     const paths = r.body.routes.map((x: { method: string; path: string }) => `${x.method} ${x.path}`);
-    for (const p of ['GET /healthz', 'GET /readyz', 'POST /v1/join', 'POST /v1/join/batch', 'POST /v1/leave', 'POST /v1/move', 'GET /v1/servers', 'POST /v1/servers', 'GET /v1/servers/:id', 'DELETE /v1/servers/:id', 'POST /v1/servers/:id/heartbeat', 'POST /v1/servers/:id/drain', 'GET /v1/zones', 'GET /v1/stats']) {
+    for (const p of ['GET /healthz', 'GET /readyz', 'POST /v1/join', 'POST /v1/join/batch', 'POST /v1/leave', 'POST /v1/quit', 'POST /v1/move', 'GET /v1/servers', 'POST /v1/servers', 'GET /v1/servers/:id', 'DELETE /v1/servers/:id', 'POST /v1/servers/:id/heartbeat', 'POST /v1/servers/:id/drain', 'GET /v1/zones', 'GET /v1/stats']) {
       expect(paths).toContain(p);
     }
     expect(Object.keys(r.body.websockets)).toEqual(['/v1/gateway', '/v1/server']);
@@ -164,6 +164,19 @@ describe('players', () => {
     const again = await request('POST', `${url}/v1/leave`, { player: 42 });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ status: 'NotFound', statusCode: 5, server: -1, serverId: null });
+  });
+
+  it('POST /v1/quit frees the seat at once: the player cannot reconnect to it', async () => {
+    const j = await request('POST', `${url}/v1/join`, { player: 43, zone: 8 });
+    expect(j.body.status).toBe('Ok');
+    const q = await request('POST', `${url}/v1/quit`, { player: 43 });
+    expect(q.body).toMatchObject({ status: 'Ok', server: j.body.server });
+    const again = await request('POST', `${url}/v1/quit`, { player: 43 });
+    expect(again.body.status).toBe('NotFound');
+    const back = await request('POST', `${url}/v1/join`, { player: 43, zone: 8 });
+    expect(back.body.status).toBe('Ok');
+    const bad = await request('POST', `${url}/v1/quit`, { player: 43, zone: 8 });
+    expect(bad.status).toBe(400);
   });
 
   it('GET /v1/zones lists zones by population with their servers and split', async () => {

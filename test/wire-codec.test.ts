@@ -209,7 +209,7 @@ describe('GatewayBatch', () => {
   });
 
   it('property: any batch round-trips', () => {
-    const req = fc.record({ op: fc.constantFrom(Op.Join, Op.Leave, Op.Move), player: fc.nat({ max: 0xffffffff }), zone: fc.nat({ max: 0xffffffff }) });
+    const req = fc.record({ op: fc.constantFrom(Op.Join, Op.Leave, Op.Move, Op.Quit), player: fc.nat({ max: 0xffffffff }), zone: fc.nat({ max: 0xffffffff }) });
     const out = new RequestBuffer(200);
     fc.assert(
       fc.property(fc.nat({ max: 0xffffffff }), fc.array(req, { maxLength: 200 }), (seq, reqs) => {
@@ -245,7 +245,7 @@ describe('GatewayBatch', () => {
     expect(() => decodeGatewayBatch(gateway5, new RequestBuffer(4), 5)).toThrow(RangeError);
   });
 
-  it.each([0, 4, 7, 255])('rejects op %i with UNKNOWN_OP', (badOp) => {
+  it.each([0, 5, 7, 255])('rejects op %i with UNKNOWN_OP', (badOp) => {
     const s = sampleGateway(6);
     s.ops[4] = badOp;
     const out = new RequestBuffer(8);
@@ -254,7 +254,7 @@ describe('GatewayBatch', () => {
     expect(err.code).toBe('ZLB_ERR_UNKNOWN_OP');
     expect(err.seq).toBe(8);
     expect(err.message).toContain(`request #4`);
-    expect(err.message).toContain(`has op ${badOp}, expected one of 1 Join, 2 Leave, 3 Move`);
+    expect(err.message).toContain(`has op ${badOp}, expected one of 1 Join, 2 Leave, 3 Move, 4 Quit`);
     expect(out.count).toBe(0);
   });
 

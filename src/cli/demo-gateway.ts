@@ -132,10 +132,13 @@ export class DemoGateway {
         const k = Math.floor(this.random() * this.count);
         const player = this.ids[k]!;
         if (r < JOIN_SHARE + LEAVE_SHARE) {
-          this.ops[i] = Op.Leave;
+          // A dropped connection (the player comes back) is a Leave, which holds the seat;
+          // a logout is a Quit, which frees it at once.
+          const dropped = this.random() < RECONNECT_SHARE;
+          this.ops[i] = dropped ? Op.Leave : Op.Quit;
           this.players[i] = player;
           this.zones[i] = 0;
-          if (this.random() < RECONNECT_SHARE) this.comeBack(player, this.zoneOf[k]!);
+          if (dropped) this.comeBack(player, this.zoneOf[k]!);
           this.untrack(k);
         } else {
           // Walk to a neighbouring zone (zones are a line; the hot zone keeps its pull).

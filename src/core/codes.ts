@@ -12,6 +12,11 @@ export const Op = {
   Leave: 2,
   /** Player walks into another zone. */
   Move: 3,
+  /**
+   * Player quits for good (logged out, not disconnected): its seat, or the one held for it
+   * since a Leave, is freed at once. Nobody waits for a reconnect that will not come.
+   */
+  Quit: 4,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -32,7 +37,7 @@ export const Status = {
   Full: 3,
   /** No server is registered and active. */
   NoServers: 4,
-  /** Leave or move for a player the engine does not hold. */
+  /** Leave, quit or move for a player the engine does not hold. */
   NotFound: 5,
   /** The request itself is invalid (zone out of range, unknown op, bad id). */
   Invalid: 6,

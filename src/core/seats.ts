@@ -28,6 +28,16 @@ export function isAlive(t: ServerTable, handle: number): boolean {
   return s !== ServerState.Dead && s !== ServerState.Free;
 }
 
+/**
+ * True when the server holds more seats than its limit allows: a heartbeat lowered the limit
+ * below the seats taken (placed players and held reservations). Nobody else may take a seat
+ * there, and a held reservation must not be honoured either (see ShardRequests.reconnect).
+ */
+export function overLimit(t: ServerTable, handle: number): boolean {
+  const slot = handleSlot(handle);
+  return t.count[slot]! > t.limit[slot]!;
+}
+
 /** Take one seat on `slot` if its count is below its limit. */
 export function takeSeat(t: ServerTable, slot: number): boolean {
   const count = t.count;

@@ -173,7 +173,7 @@ export class ShardCore extends ShardRequests {
         this.requestIndex = i;
         let st: number;
         if (carries === null) {
-          st = op === Op.Join || op === Op.Leave || op === Op.Move ? this.apply(op, player, zone, -1, NO_SERVER, now) : Status.Invalid;
+          st = op === Op.Join || op === Op.Leave || op === Op.Move || op === Op.Quit ? this.apply(op, player, zone, -1, NO_SERVER, now) : Status.Invalid;
         } else {
           st = this.apply(op, player, zone, fromZones![i]!, carries[i]!, now);
           fromZones![i] = this.fromZone;
@@ -187,6 +187,10 @@ export class ShardCore extends ShardRequests {
     }
     this.seatsSinceTick += seated;
     if (counts !== null) counts[OK]! += steady;
+    // Seats this batch freed (leaves, quits, moves, a raised limit) go to the line now, in its
+    // order: the newcomers of the batch went behind it, and must not wait up to a tick while
+    // those seats sit empty. The Admitted events go out with the batch (see ShardCore.events).
+    if (c[QUEUED] !== 0) this.seatsSinceTick += this.admitQueued();
   }
 
   /**

@@ -15,16 +15,16 @@ import {
   FleetField,
 } from './layout.ts';
 import { findPlayer } from './player-directory.ts';
-import { acceptsJoins } from './seats.ts';
+import { acceptsJoins, overLimit } from './seats.ts';
 import { zoneShard } from './hash.ts';
 import { ShardUpkeep } from './shard-upkeep.ts';
 
 /** Internal ops: the second half of a move or join whose zone belongs to another shard. */
 export const InternalOp = {
   /** Place a moving player that carries a seat (`carry`) in `zone`. */
-  AttachMove: 4,
+  AttachMove: 5,
   /** Same for a join of a player that held a reconnect reservation. */
-  AttachJoin: 5,
+  AttachJoin: 6,
 } as const;
 
 /**
@@ -54,7 +54,7 @@ export class ShardRequests extends ShardUpkeep {
     this.position = 0;
     this.fromZone = -1;
     if (player > MAX_PLAYER_ID) return Status.Invalid;
-    if (op === Op.Leave) return this.leave(player, now);
+    if (op === Op.Leave || op === Op.Quit) return this.leave(player, now, op === Op.Leave);
     if (zone >= this.maxZones) return Status.Invalid;
     if (!this.ownsZone(zone)) {
       return op === Op.Join || op === Op.Move ? this.handOff(op, player, zone) : Status.Invalid;
@@ -90,7 +90,8 @@ export class ShardRequests extends ShardUpkeep {
     return Status.Queued;
   }
 
-  leave(player: number, now: number): number {
+  /** A player leaves; `hold`: keep its seat for the reconnect window (Leave), or not (Quit). */
+  leave(player: number, now: number, hold = true): number {
     const s = this.s;
     const r = findPlayer(s, player);
     if (r < 0) return Status.NotFound;
@@ -101,8 +102,12 @@ export class ShardRequests extends ShardUpkeep {
       return Status.Ok;
     }
     this.server = s.records[r * REC_STRIDE + R_SERVER]!;
-    if (st === PlayerState.Reserved) return Status.Ok;
-    if (this.reconnectMs <= 0) {
+    // A quit after a leave frees the held seat; its expiry entry goes stale (stamp) and is skipped.
+    if (st === PlayerState.Reserved) {
+      if (!hold) this.releaseRecord(r);
+      return Status.Ok;
+    }
+    if (!hold || this.reconnectMs <= 0) {
       this.releaseRecord(r);
       return Status.Ok;
     }
@@ -164,6 +169,13 @@ export class ShardRequests extends ShardUpkeep {
       return HANDOFF;
     }
     if (st === PlayerState.Reserved && op === Op.Move) return Status.NotFound;
+    if (st === PlayerState.Reserved && overLimit(this.t, s.records[base + R_SERVER]!)) {
+      // Its held seat is past the server's lowered limit (see reconnect): given back here, and
+      // the other shard places the player from scratch.
+      this.rememberHandOff(player);
+      this.releaseRecord(r);
+      return HANDOFF;
+    }
     if (st === PlayerState.Reserved) this.position = target | HANDOFF_RECONNECT;
     this.fromZone = s.records[base + R_ZONE]!;
     this.learn(this.fromZone, zone);
@@ -210,13 +222,16 @@ export class ShardRequests extends ShardUpkeep {
   protected reconnect(r: number, zone: number, _now: number): number {
     const s = this.s;
     const h = s.records[r * REC_STRIDE + R_SERVER]!;
-    if (acceptsJoins(this.t, h)) {
+    // The held seat is honoured while the server is within its limit. A reservation holds a
+    // seat but no usage, so a heartbeat can lower the limit below the seats held; the player's
+    // return would then fill the server past its limit, and it is placed afresh instead.
+    if (acceptsJoins(this.t, h) && !overLimit(this.t, h)) {
       s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
       const st = s.records[r * REC_STRIDE + R_ZONE] === zone ? Status.Ok : this.moveRecord(r, zone);
       if (st === Status.Ok && this.server === NO_SERVER) this.server = h;
       return st === Status.Ok && this.server === h ? Status.Reconnected : st;
     }
-    // Its old server no longer takes players: give the seat back and place it afresh.
+    // Its old server no longer takes players, or not this many: give the seat back and place it afresh.
     const player = s.records[r * REC_STRIDE + R_PLAYER]! >>> 0;
     this.releaseRecord(r);
     return this.placeNew(player, zone);

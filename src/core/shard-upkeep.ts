@@ -38,14 +38,15 @@ export class ShardUpkeep extends ShardMerge {
 
   /**
    * Admit this shard's line in order while its first player finds a seat. The first in line
-   * that cannot be placed stops it: nobody behind it jumps ahead.
+   * that cannot be placed stops it: nobody behind it jumps ahead. Returns how many it seated.
    */
-  admitQueued(): void {
+  admitQueued(): number {
     const rec = this.s.records;
+    let admitted = 0;
     for (let r = this.line.first(); r >= 0; r = this.line.first()) {
       const zone = rec[r * REC_STRIDE + R_ZONE]!;
       const h = this.findSeat(zone);
-      if (h < 0) return;
+      if (h < 0) return admitted;
       // Out of the line's counts first (they read its ring slot, which link() overwrites),
       // then seated, then Active: a worker dying in between leaves it queued, its seat given
       // back by repair, and the counts recomputed (shard-repair.ts).
@@ -54,7 +55,9 @@ export class ShardUpkeep extends ShardMerge {
       rec[r * REC_STRIDE + R_STATE] = PlayerState.Active;
       this.line.shift();
       this.events.push(rec[r * REC_STRIDE + R_PLAYER]! >>> 0, NO_SERVER, h, zone, Reason.Admitted);
+      admitted++;
     }
+    return admitted;
   }
 
   /**

@@ -128,6 +128,11 @@ export abstract class EngineBase implements Engine {
     return this.one(Op.Leave, player, 0);
   }
 
+  quit(player: number): Promise<Placement> {
+    this.checkPlayer(player);
+    return this.one(Op.Quit, player, 0);
+  }
+
   move(player: number, zone: number): Promise<Placement> {
     this.checkPlayer(player);
     this.checkZone(zone);

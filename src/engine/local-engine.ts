@@ -64,6 +64,9 @@ export class LocalEngine extends EngineBase {
     stats.answered(0, performance.now());
     this.zoneChanges.flush(now);
     sinkDone(sink);
+    // Players the batch's freed seats admitted from the line, told after the answers that
+    // queued them (all given now: this engine answers a batch whole).
+    if (core.events.count > 0) this.publish(this.describe(core.events.drain()));
   }
 
   /**

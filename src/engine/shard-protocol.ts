@@ -30,7 +30,8 @@ export type ToShard =
 
 export type FromShard =
   | { t: 'ready' }
-  | { t: 'batch'; which: 0 | 1 }
+  /** A batch answered; `events`: queued players it admitted to seats the batch freed. */
+  | { t: 'batch'; which: 0 | 1; events?: ReplacementEvents }
   | { t: 'reply'; id: number; events?: ReplacementEvents; data?: unknown };
 
 export type ControlRequest = Extract<ToShard, { id: number }>;

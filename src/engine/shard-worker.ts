@@ -34,7 +34,9 @@ port.on('message', (m: ToShard) => {
       Atomics.store(state.counters, ShardCounter.busy, 1);
       core.processBatch(mailboxes[m.which], m.from, m.to, m.now, m.number);
       Atomics.store(state.counters, ShardCounter.busy, 0);
-      send({ t: 'batch', which: m.which });
+      // Admissions at the end of the batch (rare): their events travel with it.
+      if (core.events.count > 0) send({ t: 'batch', which: m.which, events: core.events.drain() });
+      else send({ t: 'batch', which: m.which });
       return;
     }
     case 'ring':

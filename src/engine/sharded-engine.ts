@@ -33,6 +33,8 @@ import type { RequestArrays, ResultSink } from './types.ts';
 interface Pending {
   sink: ResultSink;
   remaining: number;
+  /** Run once every request is answered (events that must not reach the gateway before). */
+  after?: (() => void)[];
 }
 
 interface Deferred {
@@ -73,6 +75,8 @@ class Shard {
   /** Number of the batch in flight (a resend keeps it: see ShardCounter.handoffBatch). */
   batchNumber = 0;
   attempts = 0;
+  /** Submissions this shard has answered into that still wait for another shard's answers. */
+  readonly owed = new Set<Pending>();
   readonly controls = new Map<number, { msg: ControlRequest; resolve: (m: FromShard & { t: 'reply' }) => void }>();
 
   constructor(
@@ -180,7 +184,7 @@ export class ShardedEngine extends EngineBase {
           else this.flush();
           resolve();
         } else if (m.t === 'batch') {
-          this.onBatch(sh, m.which);
+          this.onBatch(sh, m.which, m.events);
         } else {
           const c = sh.controls.get(m.id);
           if (c) {
@@ -273,7 +277,8 @@ export class ShardedEngine extends EngineBase {
       this.answer(pending, index, Status.ShardFailed, NO_SERVER, 0);
       return;
     }
-    if (player > MAX_PLAYER_ID || (op !== Op.Leave && op !== Op.Join && op !== Op.Move) || (op !== Op.Leave && zone >= this.options.maxZones)) {
+    const leaving = op === Op.Leave || op === Op.Quit;
+    if (player > MAX_PLAYER_ID || (!leaving && op !== Op.Join && op !== Op.Move) || (!leaving && zone >= this.options.maxZones)) {
       this.answer(pending, index, Status.Invalid, NO_SERVER, 0);
       return;
     }
@@ -285,7 +290,7 @@ export class ShardedEngine extends EngineBase {
       }
     }
     const holder = this.router.get(player);
-    if (op === Op.Leave) {
+    if (leaving) {
       if (holder < 0) this.answer(pending, index, Status.NotFound, NO_SERVER, 0);
       else this.enqueue(holder, op, player, zone, -1, NO_SERVER, pending, index, 0);
       return;
@@ -353,13 +358,35 @@ export class ShardedEngine extends EngineBase {
     }
   }
 
-  private onBatch(sh: Shard, which: 0 | 1): void {
+  private onBatch(sh: Shard, which: 0 | 1, events: ReplacementEvents | undefined): void {
     if (sh.inFlight !== which) return;
     this.collect(sh, which, sh.inFlightFrom, sh.inFlightTo);
     sh.inFlight = -1;
     this.zoneChanges.flushShard(sh.state);
     this.stats.answered(sh.index, performance.now());
+    for (const p of sh.owed) if (p.remaining === 0) sh.owed.delete(p);
+    if (events) this.publishAfterOwed(sh, events);
     this.flush();
+  }
+
+  /**
+   * Players the end of a batch admitted from the line (seats the batch freed). A gateway batch
+   * spanning shards is answered when its last shard is done, and a player must not hear of its
+   * seat before the answer that queued it: the events wait for every submission this shard has
+   * answered into and that is still incomplete. Later answers about these players come from
+   * this shard's later batches, which complete those same submissions first or wait behind
+   * them, so the order holds both ways.
+   */
+  private publishAfterOwed(sh: Shard, events: ReplacementEvents): void {
+    let waiting = sh.owed.size;
+    if (waiting === 0) {
+      this.publish(this.describe(events));
+      return;
+    }
+    const done = (): void => {
+      if (--waiting === 0) this.publish(this.describe(events));
+    };
+    for (const p of sh.owed) (p.after ??= []).push(done);
   }
 
   /** Deliver the results [from, to) of a mailbox: answers, or hand-offs to another shard. */
@@ -368,9 +395,15 @@ export class ShardedEngine extends EngineBase {
     const pendingOf = sh.pendingOf[which];
     const indexOf = sh.indexOf[which];
     const transitOf = sh.transitOf[which];
+    let last: Pending | undefined;
     for (let i = from; i < to; i++) {
       const pending = pendingOf[i]!;
       pendingOf[i] = undefined;
+      // Runs of requests share a submission: note each once, answered or not (see owed).
+      if (pending !== last) {
+        if (last !== undefined && last.remaining > 0) sh.owed.add(last);
+        last = pending;
+      }
       const status = b.status[i]!;
       const player = b.players[i]!;
       const flags = transitOf[i]!;
@@ -402,11 +435,23 @@ export class ShardedEngine extends EngineBase {
         continue;
       }
       this.answer(pending, indexOf[i]!, flags & BOUNCED ? Status.Overloaded : status, b.server[i]!, b.position[i]!);
-      if ((status === Status.Full || status === Status.NoServers) && b.ops[i] === Op.Join) {
-        if (this.router.get(player) === sh.index) this.router.delete(player);
+      if (this.forgets(b.ops[i]!, status, b.server[i]!) && this.router.get(player) === sh.index) {
+        this.router.delete(player);
       }
       if (flags & IN_TRANSIT) this.resolveTransit(player);
     }
+    if (last !== undefined && last.remaining > 0) sh.owed.add(last);
+  }
+
+  /**
+   * The shard no longer holds the player after this answer: a join refused, a quit, or a leave
+   * that kept no seat (the player was in line — answered with no server — or reconnects are off).
+   * A leave that keeps a seat is forgotten when the reservation expires.
+   */
+  private forgets(op: number, status: number, server: number): boolean {
+    if (op === Op.Join) return status === Status.Full || status === Status.NoServers;
+    if (status !== Status.Ok) return false;
+    return op === Op.Quit || (op === Op.Leave && (server === NO_SERVER || this.options.reconnectMs <= 0));
   }
 
   private resolveTransit(player: number): void {
@@ -422,7 +467,10 @@ export class ShardedEngine extends EngineBase {
     sink.status[index] = status;
     sink.server[index] = server;
     sink.position[index] = position;
-    if (--pending.remaining === 0) sinkDone(sink);
+    if (--pending.remaining === 0) {
+      sinkDone(sink);
+      if (pending.after) for (const f of pending.after) f();
+    }
   }
 
   // ------------------------------------------------------------------ control

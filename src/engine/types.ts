@@ -127,7 +127,10 @@ export interface Engine {
   /** Answers `count` requests starting at `start`, writing result i at `start + i` of the sink. */
   submit(requests: RequestArrays, start: number, count: number, sink: ResultSink): void;
   join(player: number, zone: number): Promise<Placement>;
+  /** The player left (disconnected): its seat is held for reconnectMs. */
   leave(player: number): Promise<Placement>;
+  /** The player quit for good: its seat (or the one held since a leave) is freed at once. */
+  quit(player: number): Promise<Placement>;
   move(player: number, zone: number): Promise<Placement>;
   registerServer(spec: ServerSpec): ServerInfo;
   heartbeat(id: string, report: HeartbeatReport): ServerInfo;

@@ -1,5 +1,5 @@
 /**
- * The HTTP JSON API: placement (join one or a batch, leave, move), the game-server lifecycle
+ * The HTTP JSON API: placement (join one or a batch, leave, quit, move), the game-server lifecycle
  * (register, heartbeat, drain, remove), listings (servers with load and limits, zones with
  * population and split), stats, health and readiness. HTTP statuses say whether a request was
  * understood; a placement's own outcome (Ok, Queued, Full, NoServers...) is its `status` field,
@@ -95,8 +95,14 @@ export function apiRoutes(d: HttpApiDeps): Route[] {
     {
       method: 'post',
       path: '/v1/leave',
-      summary: 'a player leaves (its seat is kept for reconnectMs): {"player": 42}',
+      summary: 'a player leaves, disconnected (its seat is kept for reconnectMs): {"player": 42}',
       handler: async ({ body }) => placementJson(await engine.leave(parseBody(leaveBody, body).player)),
+    },
+    {
+      method: 'post',
+      path: '/v1/quit',
+      summary: 'a player quits for good (its seat is freed at once): {"player": 42}',
+      handler: async ({ body }) => placementJson(await engine.quit(parseBody(leaveBody, body).player)),
     },
     {
       method: 'post',

@@ -19,7 +19,7 @@ export const WireErrorCode = {
   WrongMessage: 'ZLB_ERR_WRONG_MESSAGE',
   /** A batch holds more entries than the receiver accepts. */
   BatchTooLarge: 'ZLB_ERR_BATCH_TOO_LARGE',
-  /** A Request holds an op code other than 1 Join, 2 Leave, 3 Move. */
+  /** A Request holds an op code other than 1 Join, 2 Leave, 3 Move, 4 Quit. */
   UnknownOp: 'ZLB_ERR_UNKNOWN_OP',
   /** A field holds a value outside its domain (status, reason or report kind code, non-finite float, empty id). */
   InvalidField: 'ZLB_ERR_INVALID_FIELD',

@@ -66,7 +66,7 @@ export class Request {
 }
 
 /**
- * Op code: 1 Join, 2 Leave, 3 Move. Any other value is rejected.
+ * Op code: 1 Join, 2 Leave, 3 Move, 4 Quit. Any other value is rejected.
  */
 op():number {
   return this.bb!.readUint8(this.bb_pos);
@@ -81,7 +81,7 @@ player():number {
 
 /**
  * Join: the zone the player enters. Move: the destination zone.
- * Leave: ignored (send 0).
+ * Leave, Quit: ignored (send 0).
  */
 zone():number {
   return this.bb!.readUint32(this.bb_pos + 8);
@@ -195,7 +195,7 @@ player():number {
 
 /**
  * Server handle the player is on after the request; 0xFFFFFFFF when none
- * (Queued, Full, NoServers, NotFound, Invalid, Overloaded, ShardFailed, and Ok for Leave).
+ * (Queued, Full, NoServers, NotFound, Invalid, Overloaded, ShardFailed, and Ok for Leave or Quit of a queued player).
  */
 server():number {
   return this.bb!.readUint32(this.bb_pos + 4);
