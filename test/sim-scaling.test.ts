@@ -96,7 +96,7 @@ describe('the arrival forecast on the daily cycle\'s arrivals', () => {
     const f = new ArrivalForecaster({ ...o.forecast, horizonMs: o.bootDelayMs + o.intervalMs });
     const traffic = new Traffic(s, worldMapOf(s));
     let arrived = 0;
-    const sink = { arrive: () => void arrived++, move: () => undefined, leave: () => undefined };
+    const sink = { arrive: () => void arrived++, move: () => undefined, leave: () => undefined, drop: () => undefined, back: () => undefined };
     const B = o.forecast.bucketMs / 1000;
     const day = s.world.dayS;
     const bucketOf = (t: number): number => Math.floor(t / B) % (day / B);

@@ -292,7 +292,7 @@ export class ShardRequests extends ShardUpkeep {
     const r = this.allocRecord(player);
     if (r < 0) return Status.Overloaded;
     // Nobody jumps the line: while players wait in it, a new player goes behind them, even if a
-    // seat opened since the last tick (the next tick admits the line in order). Otherwise, in a
+    // seat is free (the end of the batch, or the next tick, admits the line in order). Otherwise, in a
     // full world, newcomers would take every seat that opens and the line would never move.
     // A hot zone's joins are the exception: seats are held for them that nobody in line could
     // take (so they may also take a seat that opened, ahead of the line: a hot zone's crowd is

@@ -76,6 +76,13 @@ export const COLUMNS: readonly Column[] = [
     format: pct,
   },
   {
+    key: 'backOnServer',
+    title: 'back on own server',
+    help: 'share of players back from a dropped connection who were seated on the server they had, where their session is',
+    value: (s) => (s.joins.returned > 0 ? s.joins.returnedToServer / s.joins.returned : null),
+    format: pct,
+  },
+  {
     key: 'failoverMoved',
     title: 'failover moves',
     help: 'players re-placed (or queued) off crashed servers',

@@ -52,6 +52,9 @@ export class RunMetrics {
   private reconnectSum = 0;
   private hotSum = 0;
   admitted = 0;
+  /** Players back from a dropped connection, and those of them seated on the server they had. */
+  returned = 0;
+  returnedToServer = 0;
   crossings = 0;
   handoffs = 0;
   movedDrain = 0;
@@ -282,6 +285,8 @@ export class RunMetrics {
           hot: this.meanAtDenials(this.hotSum),
         },
         admitted: this.admitted,
+        returned: this.returned,
+        returnedToServer: this.returnedToServer,
       },
       fragmentation: { mean: round3(this.fragTicks > 0 ? this.fragSum / this.fragTicks : 1), max: round3(this.fragTicks > 0 ? this.fragMax : 1) },
       crossings: this.crossings,

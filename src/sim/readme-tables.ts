@@ -37,8 +37,8 @@ export function goalTable(report: SimReport): string {
 
 /**
  * Joins denied while a server truly had room (✓/✗ on that count), with the true seats free then
- * and, from zonelb's own limits at those denials, the seats any join could take and those held
- * for reconnects and hot zones (averages), and how many denials left a takeable seat.
+ * and, from zonelb's own limits at those denials, the seats held for reconnects and hot zones
+ * (averages), the rest its learned limits kept back, and how many denials left a takeable seat.
  */
 function deniedCell(z: RunSummary): string {
   const j = z.joins;
@@ -49,6 +49,8 @@ function deniedCell(z: RunSummary): string {
   if (l.reconnect === null || l.hot === null) return `${head} (${free} free seats)`;
   const parts = [`${Math.round(l.reconnect)} held for reconnects`];
   if (l.hot >= 0.5) parts.push(`${Math.round(l.hot)} for hot zones`);
+  const kept = j.freeSeatsWhenDenied - l.reconnect - l.hot - (l.takeable ?? 0);
+  if (kept >= 0.5) parts.push(`${Math.round(kept)} kept back by its learned limits`);
   const n = j.deniedWhileAdmissible ?? 0;
   parts.push(n === 0 ? 'none takeable' : `a takeable seat at ${n.toLocaleString('en-US')} denial${n === 1 ? '' : 's'}`);
   return `${head} (${free} true seats free; by zonelb’s limits: ${parts.join(', ')})`;
@@ -115,6 +117,8 @@ export function readmeTables(report: SimReport, command: string): string {
     p('fragmentation', 'Fragmentation'),
     '',
     p('handoffRate', 'Handoffs per zone crossing'),
+    '',
+    p('backOnServer', 'Back on their own server after a dropped connection'),
     '',
     '**Daily cycle with a raid at 20:00: a fixed fleet, reactive and predictive autoscaling** (third day; `daily-cycle`, and `daily-cycle-lean` for the rows aiming at 80 %)',
     '',

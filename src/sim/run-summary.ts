@@ -49,6 +49,9 @@ export interface RunSummary {
     limitSeatsWhenDenied: { takeable: number | null; reconnect: number | null; hot: number | null };
     /** Queued players seated later. */
     admitted: number;
+    /** Players back from a dropped connection (their joins count above too), and those seated on the server they had. */
+    returned: number;
+    returnedToServer: number;
   };
   fragmentation: {
     /** Mean over ticks of Σ servers hosting each zone / Σ servers each zone's population needs (1 = ideal). */

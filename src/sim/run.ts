@@ -67,6 +67,8 @@ class SimRun implements TrafficSink, FleetListener {
   private retryTail = 0;
   private queuedCount = 0;
   private waitingCount = 0;
+  /** Server index each player whose connection dropped had (players that had one). */
+  private readonly awayFrom = new Map<number, number>();
   private readonly control: ControlEvents;
   /** Filled by the strategy at each denied join (strategies with admission limits). */
   private readonly seatsByLimit: AdmissionSeats = { takeable: 0, reconnect: 0, hot: 0 };
@@ -230,17 +232,37 @@ class SimRun implements TrafficSink, FleetListener {
   }
 
   leave(player: number): void {
+    this.depart(player, false);
+  }
+
+  drop(player: number): void {
+    const st = this.placements.state(player);
+    if (st >= 0) this.awayFrom.set(player, st);
+    this.depart(player, true);
+  }
+
+  back(player: number, zone: number): void {
+    const had = this.awayFrom.get(player);
+    this.awayFrom.delete(player);
+    const r = this.join(player, zone);
+    if (!this.metrics.measuring || had === undefined) return;
+    this.metrics.returned++;
+    if (r === had) this.metrics.returnedToServer++;
+  }
+
+  private depart(player: number, dropped: boolean): void {
     const p = this.placements;
     const st = p.state(player);
     if (st === PlayerState.Waiting) this.waitingCount--;
     else if (st === PlayerState.Queued || st >= 0) {
       if (st === PlayerState.Queued) this.queuedCount--;
-      this.strategy.leave(player, this.now);
+      this.strategy.leave(player, this.now, dropped);
     }
     p.unplace(player, PlayerState.Absent);
   }
 
-  private join(player: number, zone: number): void {
+  /** Asks the strategy to place a (re)joining player; returns its answer (a server index or a Refusal). */
+  private join(player: number, zone: number): number {
     const m = this.metrics;
     const t0 = performance.now();
     const r = this.strategy.join(player, zone, this.now);
@@ -249,7 +271,7 @@ class SimRun implements TrafficSink, FleetListener {
     if (r >= 0) {
       if (m.measuring) m.placed++;
       this.placements.place(player, zone, r);
-      return;
+      return r;
     }
     const free = this.fleet.freeSeats();
     // Asked only while measuring: a denial before that is not counted anyway.
@@ -268,6 +290,7 @@ class SimRun implements TrafficSink, FleetListener {
       this.scheduleRetry(player);
       m.denied(free, false, seats);
     }
+    return r;
   }
 
   private scheduleRetry(player: number): void {

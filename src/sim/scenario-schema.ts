@@ -60,6 +60,13 @@ const worldSchema = z
     /** Session length: log-normal with this median (seconds) and shape. */
     sessionMedianS: z.number().positive().default(1500),
     sessionSigma: z.number().min(0).max(3).default(0.8),
+    /**
+     * Share of sessions interrupted once by a dropped connection (at a uniform moment of the
+     * session): the player is gone for an exponential time of mean `reconnectMeanS`, then comes
+     * back to the zone it was in and plays on. The rest end by logging out.
+     */
+    dropShare: z.number().min(0).max(1).default(0.1),
+    reconnectMeanS: z.number().positive().default(10),
     /** Mean time a player stays in a zone before walking to a neighbouring one. */
     dwellMeanS: z.number().positive().default(120),
     /** Popularity of zones: Zipf exponent over a seeded shuffle of the zones (0 = all equal). */

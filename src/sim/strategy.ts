@@ -57,7 +57,8 @@ export interface Strategy {
   join(player: number, zone: number, now: number): number;
   /** Where a player walking into `zone` goes (placed, or waiting in the strategy's queue): a server index, or a Refusal. */
   move(player: number, zone: number, now: number): number;
-  leave(player: number, now: number): void;
+  /** The player leaves: logged out, or (`dropped`) its connection dropped and it will be back. */
+  leave(player: number, now: number, dropped: boolean): void;
   /** Background work once a tick, after the heartbeats. */
   tick(now: number): Promise<void>;
   close(now: number): Promise<void>;

@@ -1,8 +1,9 @@
 /**
  * The players of the simulated world, independent of any strategy: they arrive (Poisson, with a
  * daily curve), walk from zone to neighbouring zone (drawn to popular zones), and leave after a
- * log-normal session. Every strategy is fed the same intents, in the same order, from the same
- * seed; what a strategy does with them (a refused join, a crash) never feeds back into them.
+ * log-normal session; some lose their connection once on the way and come back a few seconds
+ * later. Every strategy is fed the same intents, in the same order, from the same seed; what a
+ * strategy does with them (a refused join, a crash) never feeds back into them.
  */
 import { Rng } from './rng.ts';
 import type { Scenario } from './scenario-schema.ts';
@@ -12,7 +13,11 @@ import type { WorldMap } from './world-map.ts';
 export interface TrafficSink {
   arrive(player: number, zone: number): void;
   move(player: number, from: number, to: number): void;
+  /** The player logs out for good. */
   leave(player: number): void;
+  /** The player's connection dropped: it comes back (`back`) to the same zone. */
+  drop(player: number): void;
+  back(player: number, zone: number): void;
 }
 
 const NONE = -1;
@@ -26,6 +31,7 @@ export class Traffic {
   private readonly w: Scenario['world'];
   private readonly arrivals: Rng;
   private readonly walks: Rng;
+  private readonly drops: Rng;
   /** Multipliers set by events. */
   private readonly attractionFactor: Float64Array;
   private readonly dwellFactor: Float64Array;
@@ -42,6 +48,11 @@ export class Traffic {
   private zone = new Int32Array(1024);
   private leaveAt = new Float64Array(1024);
   private nextMoveAt = new Float64Array(1024);
+  /** When the player's connection drops (Infinity: never), and while it is away, when it comes back. */
+  private dropAt = new Float64Array(1024);
+  private backAt = new Float64Array(1024);
+  private away = new Uint8Array(1024);
+  private awayCount = 0;
   /** Live players, unordered; `slotOf` finds a player's place for swap-removal. */
   private live = new Int32Array(1024);
   private slotOf = new Int32Array(1024);
@@ -54,6 +65,7 @@ export class Traffic {
     this.map = map;
     this.arrivals = new Rng(scenario.seed, 'arrivals');
     this.walks = new Rng(scenario.seed, 'walks');
+    this.drops = new Rng(scenario.seed, 'drops');
     this.zonePopulation = new Int32Array(map.zones);
     this.popularity = zipfPopularity(map.zones, this.w.popularitySkew, new Rng(scenario.seed, 'popularity'));
     this.attractionFactor = new Float64Array(map.zones).fill(1);
@@ -64,9 +76,9 @@ export class Traffic {
     this.warmupCount = Math.round(this.w.players * this.curve(0));
   }
 
-  /** Players in the world now. */
+  /** Players in the world now (not counting those whose connection dropped, until they are back). */
   get population(): number {
-    return this.liveCount;
+    return this.liveCount - this.awayCount;
   }
 
   /** Players that ever arrived (ids are 0 .. this − 1). */
@@ -128,6 +140,27 @@ export class Traffic {
     // Leaves and walks of the players already here.
     for (let i = 0; i < this.liveCount; i++) {
       const p = this.live[i]!;
+      if (this.away[p] === 1) {
+        if (this.backAt[p]! > now) continue;
+        this.away[p] = 0;
+        this.awayCount--;
+        this.zonePopulation[this.zone[p]!]!++;
+        sink.back(p, this.zone[p]!);
+        continue;
+      }
+      if (this.dropAt[p]! <= now && this.leaveAt[p]! > now) {
+        // Its session and its walk resume where they stopped, later by the time it was away.
+        const gone = this.drops.exponential(this.w.reconnectMeanS);
+        this.dropAt[p] = Infinity;
+        this.away[p] = 1;
+        this.awayCount++;
+        this.backAt[p] = now + gone;
+        this.leaveAt[p]! += gone;
+        this.nextMoveAt[p]! += gone;
+        this.zonePopulation[this.zone[p]!]!--;
+        sink.drop(p);
+        continue;
+      }
       if (this.leaveAt[p]! <= now) {
         this.remove(p);
         sink.leave(p);
@@ -168,7 +201,7 @@ export class Traffic {
           ? this.arrivals.next() * this.arrivals.logNormal(this.w.sessionMedianS * Math.exp(this.w.sessionSigma ** 2), this.w.sessionSigma)
           : this.arrivals.logNormal(this.w.sessionMedianS, this.w.sessionSigma);
       const firstMove = pinned ? Infinity : now + this.walks.exponential(this.w.dwellMeanS * this.dwellFactor[zone]!);
-      sink.arrive(this.add(zone, now + session, firstMove), zone);
+      sink.arrive(this.add(zone, now + session, firstMove, now), zone);
     }
     for (const b of this.bursts) {
       if (b.left <= 0) continue;
@@ -180,17 +213,19 @@ export class Traffic {
       for (let k = 0; k < n; k++) {
         // They came for the boss: they stay in its zone until it is over, then drift off.
         const leave = b.endAt + this.arrivals.exponential(60);
-        sink.arrive(this.add(b.zone, leave, b.endAt + this.walks.exponential(20)), b.zone);
+        sink.arrive(this.add(b.zone, leave, b.endAt + this.walks.exponential(20), now), b.zone);
       }
     }
   }
 
-  private add(zone: number, leaveAt: number, nextMoveAt: number): number {
+  private add(zone: number, leaveAt: number, nextMoveAt: number, now: number): number {
     const p = this.nextId++;
     if (p >= this.zone.length) this.grow();
     this.zone[p] = zone;
     this.leaveAt[p] = leaveAt;
     this.nextMoveAt[p] = nextMoveAt;
+    this.dropAt[p] = this.drops.next() < this.w.dropShare ? now + this.drops.next() * (leaveAt - now) : Infinity;
+    this.away[p] = 0;
     this.live[this.liveCount] = p;
     this.slotOf[p] = this.liveCount++;
     this.zonePopulation[zone]!++;
@@ -211,6 +246,9 @@ export class Traffic {
     this.zone = copyGrow(this.zone, new Int32Array(n));
     this.leaveAt = copyGrow(this.leaveAt, new Float64Array(n));
     this.nextMoveAt = copyGrow(this.nextMoveAt, new Float64Array(n));
+    this.dropAt = copyGrow(this.dropAt, new Float64Array(n));
+    this.backAt = copyGrow(this.backAt, new Float64Array(n));
+    this.away = copyGrow(this.away, new Uint8Array(n));
     this.live = copyGrow(this.live, new Int32Array(n));
     this.slotOf = copyGrow(this.slotOf, new Int32Array(n));
   }
@@ -253,7 +291,7 @@ export class Traffic {
   }
 }
 
-function copyGrow<T extends Int32Array | Float64Array>(from: T, to: T): T {
+function copyGrow<T extends Int32Array | Float64Array | Uint8Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }

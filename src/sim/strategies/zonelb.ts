@@ -37,6 +37,9 @@ export class ZonelbStrategy implements Strategy {
   // One request at a time through the batch path: preallocated, nothing allocated per request.
   private readonly req = { ops: new Uint8Array(1), players: new Uint32Array(1), zones: new Uint32Array(1) };
   private readonly sink: ResultSink = { status: new Uint8Array(1), server: new Int32Array(1), position: new Uint32Array(1), done: () => undefined };
+  /** The player of the request being answered, and the seat the end of its batch gave it (see decide). */
+  private deciding = -1;
+  private selfAdmitted = NO_SERVER;
 
   /** `mode` overrides the scenario's autoscaler mode (zonelb-reactive, zonelb-predictive). */
   constructor(ctx: StrategyContext, name: string, mode?: ScaleOptions['mode']) {
@@ -117,8 +120,9 @@ export class ZonelbStrategy implements Strategy {
     return this.decide(Op.Move, player, zone, now);
   }
 
-  leave(player: number, now: number): void {
-    this.decide(Op.Leave, player, 0, now);
+  /** A dropped connection is a Leave (its seat is held for the reconnect); a logout is a Quit. */
+  leave(player: number, now: number, dropped: boolean): void {
+    this.decide(dropped ? Op.Leave : Op.Quit, player, 0, now);
   }
 
   async tick(now: number): Promise<void> {
@@ -147,10 +151,19 @@ export class ZonelbStrategy implements Strategy {
     this.req.players[0] = player;
     this.req.zones[0] = zone;
     // LocalEngine answers synchronously: the sink holds the answer when submit returns.
+    this.deciding = player;
+    this.selfAdmitted = NO_SERVER;
     this.engine.submit(this.req, 0, 1, this.sink);
-    const status = this.sink.status[0]!;
-    // A leave is done, or was for a player the engine no longer holds (it was lost): nothing to place.
-    if (op === Op.Leave) return Refusal.Full;
+    this.deciding = -1;
+    let status = this.sink.status[0]!;
+    // Queued behind the line, then seated with it at the end of its own batch: the simulator
+    // has not recorded the answer yet, so it hears of one seat, not of a queue and an admission.
+    if (status === Status.Queued && this.selfAdmitted !== NO_SERVER) {
+      status = Status.Ok;
+      this.sink.server[0] = this.selfAdmitted;
+    }
+    // A leave or quit is done, or was for a player the engine no longer holds (it was lost): nothing to place.
+    if (op === Op.Quit || op === Op.Leave) return Refusal.Full;
     switch (status) {
       case Status.Ok:
       case Status.Reconnected: {
@@ -172,6 +185,10 @@ export class ZonelbStrategy implements Strategy {
 
   private replaced(events: ReplacementEvent[]): void {
     for (const e of events) {
+      if (e.player === this.deciding && e.reason === Reason.Admitted) {
+        this.selfAdmitted = e.newServer;
+        continue;
+      }
       if (e.reason === Reason.Lost) this.ctx.moved(e.player, -1, 'lost');
       const reason = REASONS[e.reason];
       if (reason === undefined) continue;
