@@ -289,19 +289,20 @@ export class ShardedEngine extends EngineBase {
         return;
       }
     }
-    const holder = this.router.get(player);
     if (leaving) {
+      const holder = this.router.get(player);
       if (holder < 0) this.answer(pending, index, Status.NotFound, NO_SERVER, 0);
       else this.enqueue(holder, op, player, zone, -1, NO_SERVER, pending, index, 0);
       return;
     }
     const owner = zoneShard(zone, this.shards.length);
+    // A join of a player no shard holds goes to the zone's shard, recorded in the same probe.
+    const holder = op === Op.Join ? this.router.claim(player, owner) : this.router.get(player);
     if (holder < 0) {
       if (op === Op.Move) {
         this.answer(pending, index, Status.NotFound, NO_SERVER, 0);
         return;
       }
-      this.router.set(player, owner);
       this.enqueue(owner, op, player, zone, -1, NO_SERVER, pending, index, 0);
     } else if (holder === owner) {
       this.enqueue(owner, op, player, zone, -1, NO_SERVER, pending, index, 0);
@@ -435,9 +436,7 @@ export class ShardedEngine extends EngineBase {
         continue;
       }
       this.answer(pending, indexOf[i]!, flags & BOUNCED ? Status.Overloaded : status, b.server[i]!, b.position[i]!);
-      if (this.forgets(b.ops[i]!, status, b.server[i]!) && this.router.get(player) === sh.index) {
-        this.router.delete(player);
-      }
+      if (this.forgets(b.ops[i]!, status, b.server[i]!)) this.router.forget(player, sh.index);
       if (flags & IN_TRANSIT) this.resolveTransit(player);
     }
     if (last !== undefined && last.remaining > 0) sh.owed.add(last);
@@ -507,7 +506,7 @@ export class ShardedEngine extends EngineBase {
         if (e.reasons[i] !== Reason.Expired) continue;
         expired++;
         const p = e.players[i]!;
-        if (this.router.get(p) === shard && !this.transit.has(p)) this.router.delete(p);
+        if (!this.transit.has(p)) this.router.forget(p, shard);
       }
       parts.push(expired === 0 ? e : withoutExpired(e));
     });
