@@ -12,6 +12,7 @@ import {
   expectCountsMatchZones,
   joinMany,
   startEngine,
+  submitBatch,
   zonesOnDifferentShards,
   zonesOnSameShard,
   type Harness,
@@ -214,26 +215,28 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
     h = await startEngine(kind, { whenFull: 'queue', reconnectMs: 0 }, true);
     h.engine.registerServer({ id: 'a' });
     await joinMany(h.engine, ZONE, 0, 10);
+    // 1500 players in zones of the other shards, on a server that then drains: their repeated
+    // joins below keep those shards busy without taking a seat anyone in line could want.
+    h.engine.registerServer({ id: 'b', weight: 200 });
+    const far = Array.from({ length: 256 }, (_, z) => z).filter((z) => zoneShard(z, SHARDS) !== zoneShard(ZONE, SHARDS));
+    const farJoins = Array.from({ length: 1500 }, (_, i) => ({ op: Op.Join, player: 100 + i, zone: far[i % far.length]! }));
+    expect((await submitBatch(h.engine, farJoins)).status.every((st) => st === Status.Ok)).toBe(true);
+    await h.engine.drainServer('b');
     expect((await h.engine.join(10, ZONE)).status).toBe(Status.Queued);
     // Player 11 queues and two seats open on ZONE's shard, while the other shards have
-    // thousands of joins of the same batch to answer (they queue too: the fleet is full).
-    const far = Array.from({ length: 256 }, (_, z) => z).filter((z) => zoneShard(z, SHARDS) !== zoneShard(ZONE, SHARDS));
-    const reqs = [
-      { op: Op.Join, player: 11, zone: ZONE },
-      { op: Op.Leave, player: 0, zone: 0 },
-      { op: Op.Leave, player: 1, zone: 0 },
-    ];
-    for (let i = 0; i < 3000; i++) reqs.push({ op: Op.Join, player: 100 + i, zone: far[i % far.length]! });
+    // thousands of requests of the same batch to answer.
+    const reqs = [{ op: Op.Join, player: 11, zone: ZONE }, { op: Op.Leave, player: 0, zone: 0 }, { op: Op.Leave, player: 1, zone: 0 }, ...farJoins, ...farJoins];
     const log: string[] = [];
     const off = h.engine.onReplacement((events) => {
       for (const e of events) log.push(`${e.player} ${e.reason === Reason.Admitted ? 'admitted' : e.reason}`);
     });
-    const answered = new Promise<void>((resolve) => {
+    const r = await new Promise<number[]>((resolve) => {
       const n = reqs.length;
-      const sink = { status: new Uint8Array(n), server: new Int32Array(n), position: new Uint32Array(n), done: () => (log.push('answered'), resolve()) };
+      const status = new Uint8Array(n);
+      const sink = { status, server: new Int32Array(n), position: new Uint32Array(n), done: () => (log.push('answered'), resolve([...status])) };
       h.engine.submit({ ops: Uint8Array.from(reqs, (q) => q.op), players: Uint32Array.from(reqs, (q) => q.player), zones: Uint32Array.from(reqs, (q) => q.zone) }, 0, n, sink);
     });
-    await answered;
+    expect(r.slice(0, 3)).toEqual([Status.Queued, Status.Ok, Status.Ok]);
     // The shards' events may still be waiting for that answer: give them a turn.
     await new Promise((resolve) => setTimeout(resolve, 50));
     off();
