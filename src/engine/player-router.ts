@@ -11,9 +11,10 @@ const GONE = 0xff;
  *
  * A player the shards no longer hold is forgotten by marking its entry, not removing it: a
  * gateway's players come back under the same ids, and a rejoin then rewrites the entry in
- * place (removing and re-inserting it cost 13 % of a leave-and-join churn on two shards).
- * Marked entries still fill the table, and are dropped when it is rebuilt: it doubles only
- * if the players it holds need it, so players who never come back cannot make it grow.
+ * place, in the probe that looks it up (claim), where removal would shift the entries after
+ * it and the rejoin insert it again. Marked entries still fill the table, and are dropped
+ * when it is rebuilt: it doubles only if the players it holds need it, so players who never
+ * come back cannot make it grow.
  */
 export class PlayerRouter {
   private keys: Uint32Array;

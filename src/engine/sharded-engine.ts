@@ -374,9 +374,8 @@ export class ShardedEngine extends EngineBase {
    * Players the end of a batch admitted from the line (seats the batch freed). A gateway batch
    * spanning shards is answered when its last shard is done, and a player must not hear of its
    * seat before the answer that queued it: the events wait for every submission this shard has
-   * answered into and that is still incomplete. Later answers about these players come from
-   * this shard's later batches, which complete those same submissions first or wait behind
-   * them, so the order holds both ways.
+   * answered into and that is still incomplete. (Submissions complete out of order, so a later
+   * one about the same player, its leave say, may still be answered first: docs/protocol.md.)
    */
   private publishAfterOwed(sh: Shard, events: ReplacementEvents): void {
     let waiting = sh.owed.size;
