@@ -5,9 +5,12 @@
  * generator runs in worker threads of this process. Phases, each a warm-up then a timed window:
  *   1. zonelb, closed loop, 1-join messages                → the peak 1-join message rate
  *   2. zonelb, open loop, 1-join messages at half of (1)   → p50Ms, p99Ms, p999Ms
+ *      (after --settle seconds idle, so it measures half load, not the recovery from (1))
  *      (then zonelb's own per-message latency for phases 1-2, from GET /v1/stats)
  *   3. zonelb, closed loop, --batch requests per message   → assignmentsPerSec (peak)
  *   4. echo,   closed loop, the same messages               → echoPerSec (the transport's ceiling)
+ *   5. echo,   open loop, 1-join messages at the rate of (2) → echoP99Ms: the latency floor of
+ *      this generator, kernel and scheduler, with no work behind the socket (settled as (2))
  * Workload (--workload): churn (default) alternates, per connection, a pass of joins and a pass
  * of leaves over its own 100 000 players (reconnect window off, so leaves free their seats);
  * moves joins them once, then moves each to a neighbouring zone and back.
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
+    settle: { type: 'string', default: '3' },
     shards: { type: 'string', default: '1' },
     servers: { type: 'string', default: '100' },
     zones: { type: 'string', default: '10000' },
@@ -37,7 +41,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('tsx bench/ws.ts [--connections 4] [--batch 1000] [--pipeline 4] [--threads 1] [--duration 5] [--warmup 1] [--shards 1] [--servers 100] [--zones 10000] [--rate msgs/s for phase 4] [--workload churn|moves]');
+  console.log('tsx bench/ws.ts [--connections 4] [--batch 1000] [--pipeline 4] [--threads 1] [--duration 5] [--warmup 1] [--settle 3] [--shards 1] [--servers 100] [--zones 10000] [--rate msgs/s for phase 4] [--workload churn|moves]');
   process.exit(0);
 }
 const num = (k: keyof typeof values): number => {
@@ -47,6 +51,7 @@ const num = (k: keyof typeof values): number => {
 };
 if (values.workload !== 'churn' && values.workload !== 'moves') throw new Error(`--workload: expected churn or moves, got ${values.workload}`);
 const workload: 'churn' | 'moves' = values.workload;
+if (!(Number(values.settle) >= 0)) throw new Error(`--settle: expected a number of seconds ≥ 0, got ${values.settle}`);
 const settings = {
   workload,
   connections: num('connections'),
@@ -55,6 +60,7 @@ const settings = {
   threads: Math.min(num('threads'), num('connections')),
   durationSec: num('duration'),
   warmupSec: num('warmup'),
+  settleSec: Number(values.settle),
   shards: num('shards'),
   servers: num('servers'),
   zones: num('zones'),
@@ -178,6 +184,10 @@ try {
   const single = await phase(zUrl, { mode: 'closed', echo: false, batch: 1 });
   line('zonelb closed loop, 1/message', single);
   const rate = values.rate ? num('rate') : Math.max(1, Math.round(single.messagesPerSec / 2));
+  // Let both processes settle after the saturating phase: its garbage, the memory reducers of
+  // idle isolates and late compilation otherwise land in the open loop's first seconds and
+  // are charged to "latency at half load" (p99 2-6 ms with --settle 0, below 1-2 ms after 3 s).
+  await new Promise((r) => setTimeout(r, settings.settleSec * 1000));
   const open = await phase(zUrl, { mode: 'open', echo: false, batch: 1, rate });
   line(`zonelb open loop, 1/message at ${rate} msg/s`, open);
   // zonelb's own view (receipt of a frame to its reply handed to the socket) over the two
@@ -189,6 +199,9 @@ try {
   line(`zonelb closed loop, ${settings.batch}/message`, peak);
   const echoPeak = await phase(eUrl, { mode: 'closed', echo: true, batch: settings.batch });
   line(`echo   closed loop, ${settings.batch}/message`, echoPeak);
+  await new Promise((r) => setTimeout(r, settings.settleSec * 1000)); // as before phase 2
+  const echoOpen = await phase(eUrl, { mode: 'open', echo: true, batch: 1, rate });
+  line(`echo   open loop, 1/message at ${rate} msg/s`, echoOpen);
 
   const result = {
     assignmentsPerSec: peak.requestsPerSec,
@@ -197,6 +210,9 @@ try {
     p50Ms: open.p50Ms,
     p99Ms: open.p99Ms,
     p999Ms: open.p999Ms,
+    echoP50Ms: echoOpen.p50Ms,
+    echoP99Ms: echoOpen.p99Ms,
+    echoP999Ms: echoOpen.p999Ms,
     openLoopRate: rate,
     openLoopAchievedPerSec: open.messagesPerSec,
     oneJoinPeakMessagesPerSec: single.messagesPerSec,

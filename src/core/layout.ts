@@ -136,6 +136,7 @@ export interface ZoneTableBuffers {
   neighbourCount: SharedArrayBuffer;
   adjacencyStart: SharedArrayBuffer;
   adjacency: SharedArrayBuffer;
+  idBound: SharedArrayBuffer;
 }
 
 export interface ZoneTable {
@@ -147,6 +148,12 @@ export interface ZoneTable {
   /** Configured adjacency in CSR form: neighbours of z are adjacency[start[z] .. start[z+1]). */
   adjacencyStart: Int32Array;
   adjacency: Int32Array;
+  /**
+   * One int32: every zone id that ever had a join (seated or in line) or a server is below it.
+   * Samplers of every zone (the hot-zone detector, the forecaster, the census) stop there, so
+   * a world using ids 0..n costs them n zones, not maxZones. Only grows (noteZoneUsed).
+   */
+  idBound: Int32Array;
 }
 
 export function allocateZoneTable(
@@ -186,6 +193,7 @@ export function allocateZoneTable(
     neighbourCount: new SharedArrayBuffer(capacity * NEIGHBOUR_SLOTS * 4),
     adjacencyStart,
     adjacency: adjacencyBuf,
+    idBound: new SharedArrayBuffer(4),
   };
 }
 
@@ -197,7 +205,22 @@ export function zoneTableViews(b: ZoneTableBuffers): ZoneTable {
     neighbourCount: new Int32Array(b.neighbourCount),
     adjacencyStart: new Int32Array(b.adjacencyStart),
     adjacency: new Int32Array(b.adjacency),
+    idBound: new Int32Array(b.idBound),
   };
+}
+
+/**
+ * Raise the zone table's id bound past `zone`. Called where a zone gets its first server entry
+ * or a join in line (the only ways its row starts to count), so rarely: shards race on it,
+ * hence the compare-and-swap, which keeps it the maximum of what they wrote.
+ */
+export function noteZoneUsed(z: ZoneTable, zone: number): void {
+  const bound = z.idBound;
+  for (let cur = Atomics.load(bound, 0); zone >= cur; ) {
+    const seen = Atomics.compareExchange(bound, 0, cur, zone + 1);
+    if (seen === cur) return;
+    cur = seen;
+  }
 }
 
 /** Record states of a player in its shard. */

@@ -13,6 +13,7 @@ import {
   PlayerState,
   ShardCounter,
   FleetField,
+  noteZoneUsed,
 } from './layout.ts';
 import { findPlayer } from './player-directory.ts';
 import { acceptsJoins, overLimit } from './seats.ts';
@@ -322,7 +323,9 @@ export class ShardRequests extends ShardUpkeep {
     const queue = this.queueOn || (this.queueLimit > 0 && this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS] !== 0);
     if (queue && this.enqueue(r, zone)) {
       // A join counts when asked for, seated or in line: a crowd into a full fleet is demand
-      // the hot-zone detector and the forecaster must see, though no seat shows it yet.
+      // the hot-zone detector and the forecaster must see, though no seat shows it yet (and
+      // so the zone may have joins before it has ever had a server).
+      noteZoneUsed(this.z, zone);
       this.z.rows[zone * ZONE_STRIDE + Z_JOINS]! += 1;
       return Status.Queued;
     }

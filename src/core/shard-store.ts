@@ -26,6 +26,7 @@ import {
   Z_PRIMARY,
   ZoneChange,
   NEIGHBOUR_SLOTS,
+  noteZoneUsed,
   PlayerState,
   ShardCounter,
   type ServerTable,
@@ -243,6 +244,7 @@ export class ShardStore {
     // The zone's only entry becomes one of two: from now on it keeps its own count.
     if (z.rows[zone * ZONE_STRIDE + Z_ENTRIES] === 1) s.entries[head * ENT_STRIDE + E_COUNT] = z.rows[zone * ZONE_STRIDE + Z_POPULATION]!;
     if (head < 0) {
+      noteZoneUsed(z, zone);
       s.entries[e * ENT_STRIDE + E_NEXT] = -1;
       z.rows[zone * ZONE_STRIDE + Z_HEAD] = e;
       Atomics.store(z.rows, zone * ZONE_STRIDE + Z_PRIMARY, h);
@@ -386,7 +388,9 @@ export class ShardStore {
   listZones(): ZoneRow[] {
     const out: ZoneRow[] = [];
     const rows = this.z.rows;
-    for (let zone = 0; zone < this.maxZones; zone++) {
+    // No zone at or above the id bound has ever had a server.
+    const bound = Atomics.load(this.z.idBound, 0);
+    for (let zone = 0; zone < bound; zone++) {
       if (rows[zone * ZONE_STRIDE + Z_HEAD]! < 0 || !this.ownsZone(zone)) continue;
       const servers = this.zoneServers(zone);
       const hotServers = rows[zone * ZONE_STRIDE + Z_HOT_SERVERS]!;

@@ -59,6 +59,8 @@ export abstract class EngineBase implements Engine {
   private readonly retiring = new Map<number, Promise<ReplacementEvent[]>>();
   /** The shared zone rows (sampled for the hot-zone detector from this thread). */
   private readonly zoneRows: Int32Array;
+  /** The zone id bound (see ZoneTable.idBound). */
+  private readonly zoneBound: Int32Array;
   /** Zone splits and merges logged by the shards, relayed as events (subclasses watch each shard). */
   protected readonly zoneChanges: ZoneChangeRelay;
 
@@ -68,6 +70,7 @@ export abstract class EngineBase implements Engine {
     this.clock = runtime.clock ?? (() => performance.now());
     this.stats = new EngineStats(options.shards);
     this.zoneRows = zones.rows;
+    this.zoneBound = zones.idBound;
     this.zoneChanges = new ZoneChangeRelay(this.events, this.clock);
   }
 
@@ -264,8 +267,8 @@ export abstract class EngineBase implements Engine {
 
   // ------------------------------------------------------------------ hot zones
 
-  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): void {
-    sampleAllZones(this.zoneRows, this.options.maxZones, joins, population, servers);
+  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): number {
+    return sampleAllZones(this.zoneRows, Atomics.load(this.zoneBound, 0), this.options.maxZones, joins, population, servers);
   }
 
   sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void {

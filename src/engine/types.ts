@@ -148,15 +148,18 @@ export interface Engine {
   /** Players waiting in line. */
   queued(): number;
   /**
-   * Copies every zone's cumulative join count (players seated in the zone by a join or a queue
-   * admission since the engine started, wrapping at 2^32: take differences as
+   * Copies every zone's cumulative join count (joins asked for in the zone since the engine
+   * started, seated or put in line, wrapping at 2^32: take differences as
    * `(now - before) >>> 0`) and current population (placed and reserved players) into
    * `joins[zone]` and `population[zone]`. Both arrays need at least options.maxZones entries.
    * Synchronous and lock-free (it reads the shared zone rows): a count may be a few joins
    * behind a batch still being answered. With `servers`, also the number of servers holding
    * each zone (more than 1: split), for observers that must not walk zones() on a large world.
+   * Returns the zone id bound: no zone at or above it has ever had a join or a server, so its
+   * counts are all zero and are not written. Loops over the arrays stop there, which keeps a
+   * world using ids 0..n at the cost of n zones, whatever maxZones is.
    */
-  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): void;
+  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): number;
   /** Same for the listed zones only: result i is for zones[i] (arrays at least zones.length long). */
   sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void;
   /**

@@ -51,7 +51,7 @@ const WALK_US_PER_ZONE = 20;
 /**
  * Keeps the zone figures fresh without weighing on the shards. Every `everyMs` a sample reads
  * each zone's population and server count lock-free from the shared zone rows
- * (Engine.sampleZones: under 2 ms for 100 k zones, no message to any shard): totals, split
+ * (Engine.sampleZones: under 2 ms for 100 k zones in use, no message to any shard): totals, split
  * zones, the busiest zones. Scrapes and dashboard frames read the cached result.
  *
  * Which server holds how many of a zone's players needs Engine.zones(), where each shard lists
@@ -112,7 +112,7 @@ export class ZoneCensus {
   }
 
   private sample(): void {
-    this.engine.sampleZones(this.joins, this.population, this.servers);
+    const bound = this.engine.sampleZones(this.joins, this.population, this.servers);
     const pop = this.population;
     const held = this.servers;
     const byServerCount = new Array<number>(SERVER_COUNT_BUCKETS).fill(0);
@@ -121,7 +121,7 @@ export class ZoneCensus {
     let zones = 0;
     let players = 0;
     let splitCount = 0;
-    for (let z = 0; z < pop.length; z++) {
+    for (let z = 0; z < bound; z++) {
       const p = pop[z]!;
       const k = held[z]!;
       if (p === 0 && k === 0) continue;

@@ -52,6 +52,8 @@ export class ArrivalForecaster {
   private readonly hw: { alpha?: number; beta?: number; gamma?: number };
   private prevZones: Uint32Array | undefined;
   private zoneAcc: Float64Array | undefined;
+  /** Zones below this have had arrivals counted in zoneAcc (the others are all zero). */
+  private zoneSpan = 0;
   private bucketStart = Number.NaN;
   /** Time of the last sample: where the outlook starts by default. */
   private lastSampleAt = Number.NaN;
@@ -93,11 +95,13 @@ export class ArrivalForecaster {
   /**
    * A sample of the engine's counters at `now`: cumulative joins asked for per zone (wrapping
    * u32), the players placed now, and the players queued now. Closes every bucket `now` has passed.
+   * Zones from `zoneCount` on have never had a join (Engine.sampleZones' bound) and are skipped.
    */
   sample(now: number, zoneJoins: Uint32Array, population: number, queued = 0, zoneCount: number = zoneJoins.length): void {
-    if (this.prevZones === undefined || this.prevZones.length < zoneCount) {
-      this.prevZones = Uint32Array.from(zoneJoins.subarray(0, zoneCount));
-      this.zoneAcc = new Float64Array(zoneCount);
+    if (this.prevZones === undefined || this.prevZones.length < zoneJoins.length) {
+      this.prevZones = Uint32Array.from(zoneJoins);
+      this.zoneAcc = new Float64Array(zoneJoins.length);
+      this.zoneSpan = Math.min(zoneCount, zoneJoins.length);
       this.prevTotal = 0;
       this.start(now, population, queued);
       return;
@@ -105,7 +109,9 @@ export class ArrivalForecaster {
     let delta = 0;
     const prev = this.prevZones;
     const zacc = this.zoneAcc!;
-    for (let z = 0; z < zoneCount; z++) {
+    const span = Math.min(zoneCount, prev.length);
+    if (span > this.zoneSpan) this.zoneSpan = span;
+    for (let z = 0; z < span; z++) {
       const cur = zoneJoins[z]!;
       const d = (cur - prev[z]!) >>> 0;
       if (d !== 0) {
@@ -172,7 +178,7 @@ export class ArrivalForecaster {
       zacc[zone] = 0;
     }
     // Adopt new busy zones while there is room; the rest are forgotten each bucket.
-    for (let z = 0; z < zacc.length; z++) {
+    for (let z = 0; z < this.zoneSpan; z++) {
       const a = zacc[z]!;
       if (a === 0) continue;
       if (this.zoneModels.size < this.maxZoneForecasts && a / closed >= this.zoneMinArrivals && !this.zoneModels.has(z)) {

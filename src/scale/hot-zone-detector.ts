@@ -32,8 +32,9 @@
  *
  * Baselines start at zero, so nothing is flagged during a warm-up (`warmupMs`).
  *
- * Each pass over all zone ids costs about a millisecond per 250 k zones; zones with no joins
- * and no history are skipped at the first comparison.
+ * Each pass stops at the highest zone id the engine has ever used, so its cost follows the
+ * world, not the id space; zones with no joins and no history are skipped at the first
+ * comparison.
  */
 import { invalidArgument } from '../core/errors.ts';
 
@@ -152,12 +153,14 @@ export class HotZoneDetector {
 
   /**
    * One sample: cumulative joins per zone (u32, wrapping) and population per zone, at `now`.
-   * Returns the zones that turned hot or cool (the array is reused by the next call).
+   * Zones from `bound` on have had no join and no player ever (Engine.sampleZones says where
+   * that starts), so they are not looked at. Returns the zones that turned hot or cool (the
+   * array is reused by the next call).
    */
-  update(now: number, joins: Uint32Array, population: Uint32Array): readonly HotZoneChange[] {
+  update(now: number, joins: Uint32Array, population: Uint32Array, bound: number = this.zones): readonly HotZoneChange[] {
     const changes = this.changes;
     changes.length = 0;
-    const n = this.zones;
+    const n = Math.min(this.zones, bound);
     if (Number.isNaN(this.lastNow)) {
       this.prev.set(joins.subarray(0, n));
       for (let z = 0; z < n; z++) {

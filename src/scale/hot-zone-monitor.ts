@@ -25,7 +25,7 @@ export interface HotZonePlan {
 
 /** What the monitor needs of the engine (the Engine interface provides it). */
 export interface ZoneEngine {
-  sampleZones(joins: Uint32Array, population: Uint32Array): void;
+  sampleZones(joins: Uint32Array, population: Uint32Array): number;
   setHotZone(zone: number, plan: HotZonePlan | null): Promise<void>;
   emitEvent(event: EngineEvent): void;
   servers(): ServerInfo[];
@@ -56,6 +56,8 @@ export interface ActiveHotZone {
 export class HotZoneMonitor {
   readonly joins: Uint32Array;
   readonly population: Uint32Array;
+  /** Zones from here on had no join and no player when last sampled (Engine.sampleZones). */
+  bound = 0;
   private readonly active = new Map<number, ActiveHotZone>();
   private sampledAt = Number.NaN;
   private steppedAt = Number.NaN;
@@ -72,7 +74,7 @@ export class HotZoneMonitor {
   /** Reads the engine's zone counters into `joins` and `population` (once per `now`). */
   sample(now: number): void {
     if (now === this.sampledAt) return;
-    this.engine.sampleZones(this.joins, this.population);
+    this.bound = this.engine.sampleZones(this.joins, this.population);
     this.sampledAt = now;
   }
 
@@ -84,7 +86,7 @@ export class HotZoneMonitor {
   /** Samples (unless already done for `now`), detects, mitigates. Returns the changes. */
   async step(now: number): Promise<HotZoneChange[]> {
     this.sample(now);
-    const changes = [...this.detector.update(now, this.joins, this.population)];
+    const changes = [...this.detector.update(now, this.joins, this.population, this.bound)];
     const servers = this.engine.servers();
     const dtMs = Number.isNaN(this.steppedAt) ? 0 : now - this.steppedAt;
     this.steppedAt = now;

@@ -153,9 +153,9 @@ export class ScaleController {
       }
       if (this.forecaster) {
         let population = 0;
-        for (let z = 0; z < m.population.length; z++) population += m.population[z]!;
+        for (let z = 0; z < m.bound; z++) population += m.population[z]!;
         // Queued players are arrivals too: the forecast learns what was asked for, not what the fleet could seat.
-        this.forecaster.sample(now, m.joins, population, this.engine.queued());
+        this.forecaster.sample(now, m.joins, population, this.engine.queued(), m.bound);
       }
     }
     if (this.autoscaler && now - this.lastDecision >= this.options.intervalMs) {
