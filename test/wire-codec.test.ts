@@ -109,13 +109,26 @@ function sampleResults(n: number) {
 }
 
 /** A GatewayBatch built the canonical way, with flatc's generated createRequest. */
-function referenceGateway(seq: number, ops: Uint8Array, players: Uint32Array, zones: Uint32Array): Uint8Array {
+function referenceGateway(seq: number, ops: Uint8Array, players: Uint32Array, zones: Uint32Array, forceDefaults = false): Uint8Array {
   const b = new Builder(64);
+  b.forceDefaults(forceDefaults);
   GatewayBatch.startRequestsVector(b, ops.length);
   for (let i = ops.length - 1; i >= 0; i--) Request.createRequest(b, ops[i], players[i], zones[i]);
   const vec = b.endVector();
   const gb = GatewayBatch.createGatewayBatch(b, seq, vec);
   Envelope.finishEnvelopeBuffer(b, Envelope.createEnvelope(b, Message.GatewayBatch, gb));
+  return b.asUint8Array().slice();
+}
+
+/** A ResultBatch built the canonical way, with flatc's generated createResult. */
+function referenceResults(seq: number, r: ReturnType<typeof sampleResults>, forceDefaults = false): Uint8Array {
+  const b = new Builder(64);
+  b.forceDefaults(forceDefaults);
+  const n = r.players.length;
+  ResultBatch.startResultsVector(b, n);
+  for (let i = n - 1; i >= 0; i--) Result.createResult(b, r.players[i]!, r.servers[i]!, r.positions[i]!, r.statuses[i]!);
+  const vec = b.endVector();
+  Envelope.finishEnvelopeBuffer(b, Envelope.createEnvelope(b, Message.ResultBatch, ResultBatch.createResultBatch(b, seq, vec)));
   return b.asUint8Array().slice();
 }
 
@@ -372,6 +385,33 @@ describe('GatewayBatch', () => {
   it('rejects frames shorter than the header with a message naming the sizes', () => {
     const err = wireErrorOf(() => decodeEnvelope(new Uint8Array(5)));
     expect(err.message).toBe('frame too short: 5 bytes, a ZLB1 frame needs at least 12 (root offset, identifier, table)');
+  });
+});
+
+describe('batch frames written in place', () => {
+  // The encoders build each batch frame's header once and then write only the sequence
+  // number, the length and the structs: whatever the order of lengths, every frame must be the
+  // bytes flatc's builders give (with defaults written, so that seq 0 is in the frame too).
+  it('gives the builders\' bytes for any sequence of lengths and sequence numbers', () => {
+    const gateways = new GatewayBatchEncoder(2);
+    const results = new ResultEncoder(2);
+    fc.assert(
+      fc.property(fc.array(fc.record({ seq: fc.oneof(fc.constant(0), fc.nat({ max: 0xffffffff })), n: fc.nat({ max: 70 }), seed: fc.nat({ max: 1000 }) }), { maxLength: 12 }), (frames) => {
+        for (const { seq, n, seed } of frames) {
+          const g = sampleGateway(n, seed);
+          const frame = gateways.encode(seq, n, g.ops, g.players, g.zones);
+          expect(frame).toEqual(referenceGateway(seq, g.ops, g.players, g.zones, true));
+          if (seq !== 0) expect(frame).toEqual(referenceGateway(seq, g.ops, g.players, g.zones));
+          const r = sampleResults(n);
+          const answer = results.encode(seq, n, r.players, r.servers, r.positions, r.statuses);
+          expect(answer).toEqual(referenceResults(seq, r, true));
+          const out = new ResultBuffer(Math.max(1, n));
+          decodeResultBatch(answer, out);
+          expect([out.seq, out.count]).toEqual([seq, n]);
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 

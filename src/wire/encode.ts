@@ -9,8 +9,15 @@
  * `startVector(size, n, 4)`), and the vector's length prefix is then patched from
  * "bytes" to "elements". The bytes are identical to what `createX` would produce
  * (test/wire-codec.test.ts checks it).
+ *
+ * The two batch frames (GatewayBatch and ResultBatch, one per message on the hot path) go one
+ * step further: every byte of such a frame is the same but the sequence number, the vector's
+ * length and the structs, so the frame's header is built once (BatchFrame) and each batch
+ * writes just those in place. A Builder encode allocates each time (its
+ * vtable arrays, views): about 570 bytes a frame, most of what the gateway thread allocated
+ * for a one-join message.
  */
-import { Builder } from 'flatbuffers';
+import { Builder, ByteBuffer } from 'flatbuffers';
 import { ReportKind, REPLACEMENT_SIZE, REQUEST_SIZE, RESULT_SIZE, type ErrorReplyMessage, type ServerAckMessage, type ServerReportMessage } from './decode.ts';
 import type { WireError } from './errors.ts';
 import {
@@ -52,26 +59,84 @@ function finishEnvelope(b: Builder, type: Message, msg: number): void {
   Envelope.finishEnvelopeBuffer(b, Envelope.createEnvelope(b, type, msg));
 }
 
-/** A reusable scratch area for struct bytes. */
-class Scratch {
-  bytes: Uint8Array;
+/** Vtable offsets of a batch table's fields (both batches: seq first, the structs second). */
+const SEQ_FIELD = 4;
+const STRUCTS_FIELD = 6;
+
+/**
+ * A batch frame written in place (see the file comment). The Builder lays the struct vector
+ * down first, at the end of the frame, and with no field wider than 4 bytes no padding depends
+ * on its length: every frame is the same header (envelope and batch tables, built once here
+ * with defaults forced, so that a sequence number of 0 has its place like any other), then the
+ * vector's length, then the structs. The constructor checks that this still holds.
+ */
+class BatchFrame {
+  private buf: Uint8Array;
   dv: DataView;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.dv = new DataView(this.bytes.buffer);
+  /** Where the sequence number, the vector's length and the first struct are. */
+  readonly seqAt: number;
+  readonly lengthAt: number;
+  readonly structsAt: number;
+  /** The last frame handed out, reused while the size stays the same. */
+  private view: Uint8Array;
+
+  constructor(
+    private readonly structSize: number,
+    type: Message,
+    /** Starts the batch table, adds seq and the structs vector (its offset), and ends it. */
+    table: (b: Builder, seq: number, vec: number) => number,
+    initialCount: number,
+  ) {
+    const build = (count: number): Uint8Array => {
+      const b = new Builder(count * structSize + 128);
+      b.forceDefaults(true);
+      const vec = addStructVector(b, new Uint8Array(count * structSize), count);
+      finishEnvelope(b, type, table(b, 0, vec));
+      return b.asUint8Array();
+    };
+    const empty = build(0);
+    const bb = new ByteBuffer(empty);
+    const batch = { bb_pos: 0, bb: null as ByteBuffer | null };
+    Envelope.getRootAsEnvelope(bb).message(batch);
+    this.seqAt = batch.bb_pos + bb.__offset(batch.bb_pos, SEQ_FIELD);
+    this.structsAt = bb.__vector(batch.bb_pos + bb.__offset(batch.bb_pos, STRUCTS_FIELD));
+    this.lengthAt = this.structsAt - 4;
+    const one = build(1);
+    if (this.structsAt !== empty.length || one.length !== empty.length + structSize || one.subarray(0, this.lengthAt).some((v, i) => v !== empty[i])) {
+      throw new Error(`${Message[type]} frames no longer share one header whatever their length (schema/zonelb.fbs changed?): write them with the Builder`);
+    }
+    this.buf = new Uint8Array(this.structsAt + Math.max(0, Math.floor(initialCount) || 0) * structSize);
+    this.buf.set(empty);
+    this.dv = new DataView(this.buf.buffer);
+    this.view = this.buf.subarray(0, this.structsAt);
   }
-  ensure(size: number): void {
-    if (size <= this.bytes.length) return;
-    this.bytes = new Uint8Array(Math.max(size, this.bytes.length * 2));
-    this.dv = new DataView(this.bytes.buffer);
+
+  /** Room for `count` structs, and their count written; returns the DataView to write them with. */
+  prepare(count: number): DataView {
+    const size = this.structsAt + count * this.structSize;
+    if (size > this.buf.length) {
+      const grown = new Uint8Array(Math.max(size, this.buf.length * 2));
+      grown.set(this.buf.subarray(0, this.lengthAt));
+      this.buf = grown;
+      this.dv = new DataView(grown.buffer);
+    }
+    this.dv.setUint32(this.lengthAt, count, true);
+    return this.dv;
+  }
+
+  /** The frame of `count` structs (a view of the buffer, valid until the next encode). */
+  bytes(count: number): Uint8Array {
+    const size = this.structsAt + count * this.structSize;
+    if (this.view.length !== size || this.view.buffer !== this.buf.buffer) this.view = this.buf.subarray(0, size);
+    return this.view;
   }
 }
 
 // Struct layout loops: every field is written with a 4-byte little-endian store; the
 // 1-byte code fields are stored as u32 so their 3 padding bytes are always zero.
 
-function writeResults(dv: DataView, count: number, players: Uint32Array, servers: Int32Array | Uint32Array, positions: Uint32Array, statuses: Uint8Array): void {
-  for (let i = 0, p = 0; i < count; i++, p += RESULT_SIZE) {
+function writeResults(dv: DataView, at: number, count: number, players: Uint32Array, servers: Int32Array | Uint32Array, positions: Uint32Array, statuses: Uint8Array): void {
+  for (let i = 0, p = at; i < count; i++, p += RESULT_SIZE) {
     dv.setUint32(p, players[i], true);
     dv.setUint32(p + 4, servers[i], true);
     dv.setUint32(p + 8, positions[i], true);
@@ -79,8 +144,8 @@ function writeResults(dv: DataView, count: number, players: Uint32Array, servers
   }
 }
 
-function writeRequests(dv: DataView, count: number, ops: Uint8Array, players: Uint32Array, zones: Uint32Array): void {
-  for (let i = 0, p = 0; i < count; i++, p += REQUEST_SIZE) {
+function writeRequests(dv: DataView, at: number, count: number, ops: Uint8Array, players: Uint32Array, zones: Uint32Array): void {
+  for (let i = 0, p = at; i < count; i++, p += REQUEST_SIZE) {
     dv.setUint32(p, ops[i], true); // op byte + 3 zero padding bytes
     dv.setUint32(p + 4, players[i], true);
     dv.setUint32(p + 8, zones[i], true);
@@ -92,12 +157,20 @@ function writeRequests(dv: DataView, count: number, ops: Uint8Array, players: Ui
  * the returned bytes are a view into the encoder's buffer, valid until the next `encode`.
  */
 export class ResultEncoder {
-  private readonly builder: Builder;
-  private readonly scratch: Scratch;
+  private readonly frame: BatchFrame;
 
   constructor(initialResults = 1024) {
-    this.builder = new Builder(initialResults * RESULT_SIZE + 128);
-    this.scratch = new Scratch(initialResults * RESULT_SIZE);
+    this.frame = new BatchFrame(
+      RESULT_SIZE,
+      Message.ResultBatch,
+      (b, seq, vec) => {
+        ResultBatch.startResultBatch(b);
+        ResultBatch.addSeq(b, seq);
+        ResultBatch.addResults(b, vec);
+        return ResultBatch.endResultBatch(b);
+      },
+      initialResults,
+    );
   }
 
   /**
@@ -114,18 +187,11 @@ export class ResultEncoder {
   ): Uint8Array {
     checkU32('seq', seq);
     checkCount(count, Math.min(players.length, servers.length, positions.length, statuses.length));
-    const nbytes = count * RESULT_SIZE;
-    const scratch = this.scratch;
-    scratch.ensure(nbytes);
-    writeResults(scratch.dv, count, players, servers, positions, statuses);
-    const b = this.builder;
-    b.clear();
-    const vec = addStructVector(b, scratch.bytes.subarray(0, nbytes), count);
-    ResultBatch.startResultBatch(b);
-    ResultBatch.addSeq(b, seq);
-    ResultBatch.addResults(b, vec);
-    finishEnvelope(b, Message.ResultBatch, ResultBatch.endResultBatch(b));
-    return b.asUint8Array();
+    const f = this.frame;
+    const dv = f.prepare(count);
+    dv.setUint32(f.seqAt, seq, true);
+    writeResults(dv, f.structsAt, count, players, servers, positions, statuses);
+    return f.bytes(count);
   }
 }
 
@@ -134,30 +200,31 @@ export class ResultEncoder {
  * are a view into the encoder's buffer, valid until the next `encode`.
  */
 export class GatewayBatchEncoder {
-  private readonly builder: Builder;
-  private readonly scratch: Scratch;
+  private readonly frame: BatchFrame;
 
   constructor(initialRequests = 1024) {
-    this.builder = new Builder(initialRequests * REQUEST_SIZE + 128);
-    this.scratch = new Scratch(initialRequests * REQUEST_SIZE);
+    this.frame = new BatchFrame(
+      REQUEST_SIZE,
+      Message.GatewayBatch,
+      (b, seq, vec) => {
+        GatewayBatch.startGatewayBatch(b);
+        GatewayBatch.addSeq(b, seq);
+        GatewayBatch.addRequests(b, vec);
+        return GatewayBatch.endGatewayBatch(b);
+      },
+      initialRequests,
+    );
   }
 
   /** Op codes are written as given (the decoder, not the encoder, rejects unknown ones). */
   encode(seq: number, count: number, ops: Uint8Array, players: Uint32Array, zones: Uint32Array): Uint8Array {
     checkU32('seq', seq);
     checkCount(count, Math.min(ops.length, players.length, zones.length));
-    const nbytes = count * REQUEST_SIZE;
-    const scratch = this.scratch;
-    scratch.ensure(nbytes);
-    writeRequests(scratch.dv, count, ops, players, zones);
-    const b = this.builder;
-    b.clear();
-    const vec = addStructVector(b, scratch.bytes.subarray(0, nbytes), count);
-    GatewayBatch.startGatewayBatch(b);
-    GatewayBatch.addSeq(b, seq);
-    GatewayBatch.addRequests(b, vec);
-    finishEnvelope(b, Message.GatewayBatch, GatewayBatch.endGatewayBatch(b));
-    return b.asUint8Array();
+    const f = this.frame;
+    const dv = f.prepare(count);
+    dv.setUint32(f.seqAt, seq, true);
+    writeRequests(dv, f.structsAt, count, ops, players, zones);
+    return f.bytes(count);
   }
 }
 
