@@ -4,7 +4,9 @@
  * forecast step (every second), the zone census sample (every 2 s) and the dashboard frame's
  * latency windows (every second). While one runs, a gateway's batch waits. This times each
  * alone, with the engine's default id space (maxZones 262 144) and a world using the first
- * `--zones` ids, the shape of most games (ids 0..n). Median of 15 runs after 40 warm-ups.
+ * `--zones` ids, the shape of most games (ids 0..n). Median of 15 runs after 40 warm-ups. The
+ * scaling step yields between slices of zones on big worlds: for it the longest stretch without
+ * a turn of the event loop is what a gateway feels, and is given too.
  * Last line: one JSON object.
  * Flags: --zones N (default 10 000), --players N (default 200 000).
  */
@@ -67,18 +69,44 @@ for (; next < PLAYERS; next += BATCH) await joins(next);
 // zone, detect hot zones, feed the forecaster (a new batch of joins between steps, so the
 // detector sees rates).
 const controller = new ScaleController({ engine, engineOptions: engine.options, options: resolveScaleOptions({ mode: 'predictive' }) });
+/**
+ * Runs `f` while an immediate-callback chain measures the longest the thread went without
+ * coming back to the event loop: the wait a gateway message arriving then would have had.
+ */
+async function longestTurn(f: () => Promise<unknown>): Promise<number> {
+  let last = nowMs();
+  let longest = 0;
+  let running = true;
+  const tick = (): void => {
+    const t = nowMs();
+    if (t - last > longest) longest = t - last;
+    last = t;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  await f();
+  running = false;
+  tick();
+  return longest;
+}
+
 let clock = 0;
 const stepTimes: number[] = [];
+const stepTurns: number[] = [];
 for (let i = 0; i < WARM + RUNS; i++) {
   await joins(next);
   next += BATCH;
   clock += 1000;
   const t = nowMs();
-  await controller.step(clock);
-  if (i >= WARM) stepTimes.push(nowMs() - t);
+  const turn = await longestTurn(() => controller.step(clock));
+  if (i >= WARM) {
+    stepTimes.push(nowMs() - t);
+    stepTurns.push(turn);
+  }
 }
 const step = { medianMs: Number(median(stepTimes).toFixed(3)), maxMs: Number(Math.max(...stepTimes).toFixed(3)) };
-console.log(`scaling step (hot zones + forecast): median ${step.medianMs} ms, max ${step.maxMs} ms`);
+const stepTurn = { medianMs: Number(median(stepTurns).toFixed(3)), maxMs: Number(Math.max(...stepTurns).toFixed(3)) };
+console.log(`scaling step (hot zones + forecast): median ${step.medianMs} ms, max ${step.maxMs} ms in all; longest turn without the event loop: median ${stepTurn.medianMs} ms, max ${stepTurn.maxMs} ms`);
 
 const census = new ZoneCensus(engine, { everyMs: 600_000, walkDuty: 0.002, walkMaxZones: 0, keep: 50 });
 const censusMs = await timed(() => census.refresh());
@@ -107,6 +135,8 @@ console.log(
     players: PLAYERS,
     scaleStepMs: step.medianMs,
     scaleStepMaxMs: step.maxMs,
+    scaleStepLongestTurnMs: stepTurn.medianMs,
+    scaleStepLongestTurnMaxMs: stepTurn.maxMs,
     censusSampleMs: censusMs.medianMs,
     censusSampleMaxMs: censusMs.maxMs,
     latencyWindowReadMs: windowMs.medianMs,

@@ -108,6 +108,14 @@ export class HotZoneDetector {
   private readonly calmSince: Float64Array;
   private readonly seen: Uint8Array;
   private lastNow = Number.NaN;
+  /** The update under way: its sample interval (s), baseline weights, and the world's totals. */
+  private dt = 1;
+  private w = 0;
+  private wHot = 0;
+  private worldRate = 0;
+  private worldRateBase = 0;
+  private worldPop = 0;
+  private worldPopBase = 0;
   private startedAt = Number.NaN;
   private hotCount = 0;
   /** Reused for each update's answer. */
@@ -158,8 +166,23 @@ export class HotZoneDetector {
    * array is reused by the next call).
    */
   update(now: number, joins: Uint32Array, population: Uint32Array, bound: number = this.zones): readonly HotZoneChange[] {
-    const changes = this.changes;
-    changes.length = 0;
+    const n = this.begin(now, joins, population, bound);
+    if (n > 0) {
+      this.measure(joins, population, 0, n);
+      this.judge(now, 0, n);
+    }
+    return this.changes;
+  }
+
+  /**
+   * The same update in slices, for a caller that must not hold its thread for a whole pass
+   * (the hot-zone monitor runs beside the gateways): `begin` says how many zones to go
+   * through (0: nothing to judge this time), then `measure` every slice in order, then `judge`
+   * every slice in order; `changes` then holds what `update` would have returned. The arrays
+   * must not change in between. Only the world's totals may differ from one pass, by rounding.
+   */
+  begin(now: number, joins: Uint32Array, population: Uint32Array, bound: number = this.zones): number {
+    this.changes.length = 0;
     const n = Math.min(this.zones, bound);
     if (Number.isNaN(this.lastNow)) {
       this.prev.set(joins.subarray(0, n));
@@ -170,19 +193,34 @@ export class HotZoneDetector {
       }
       this.lastNow = now;
       this.startedAt = now;
-      return changes;
+      return 0;
     }
     const dtMs = now - this.lastNow;
-    if (!(dtMs > 0)) return changes;
+    if (!(dtMs > 0)) return 0;
     this.lastNow = now;
-    const dt = dtMs / 1000;
+    this.dt = dtMs / 1000;
+    this.w = 1 - Math.exp(-dtMs / this.o.baselineMs);
+    this.wHot = 1 - Math.exp(-dtMs / this.o.hotBaselineMs);
+    this.worldRate = 0;
+    this.worldRateBase = 0;
+    this.worldPop = 0;
+    this.worldPopBase = 0;
+    return n;
+  }
 
-    // Pass 1: each zone's rate this sample, and the world's totals and baselines (zones not hot).
+  /** Zones that turned hot or cool in the last update (reused by the next). */
+  get lastChanges(): readonly HotZoneChange[] {
+    return this.changes;
+  }
+
+  /** Pass 1 over zones [from, to): each zone's rate this sample, and the world's totals and baselines (zones not hot). */
+  measure(joins: Uint32Array, population: Uint32Array, from: number, to: number): void {
+    const dt = this.dt;
     let worldRate = 0;
     let worldRateBase = 0;
     let worldPop = 0;
     let worldPopBase = 0;
-    for (let z = 0; z < n; z++) {
+    for (let z = from; z < to; z++) {
       const cur = joins[z]!;
       const d = (cur - this.prev[z]!) >>> 0;
       const p = population[z]!;
@@ -198,13 +236,19 @@ export class HotZoneDetector {
       worldPop += p;
       worldPopBase += this.popMean[z]!;
     }
+    this.worldRate += worldRate;
+    this.worldRateBase += worldRateBase;
+    this.worldPop += worldPop;
+    this.worldPopBase += worldPopBase;
+  }
 
-    // Pass 2: each zone against its baseline plus its part of the rest of the world's excess.
-    const w = 1 - Math.exp(-dtMs / this.o.baselineMs);
-    const wHot = 1 - Math.exp(-dtMs / this.o.hotBaselineMs);
+  /** Pass 2 over zones [from, to): each zone against its baseline plus its part of the rest of the world's excess. */
+  judge(now: number, from: number, to: number): void {
+    const changes = this.changes;
+    const { dt, w, wHot, worldRate, worldRateBase, worldPop, worldPopBase } = this;
     const { k, exitK, minRise, minRate, minPopulation, confirmSamples, coolMs } = this.o;
     const armed = now - this.startedAt >= this.o.warmupMs;
-    for (let z = 0; z < n; z++) {
+    for (let z = from; z < to; z++) {
       if (this.seen[z] === 0) continue;
       const r = this.rate[z]!;
       const pop = this.pop[z]!;
@@ -220,16 +264,17 @@ export class HotZoneDetector {
       const expRate = mean + part(Math.max(share(mean, restRateBase), popShare)) * Math.max(0, restRate - restRateBase);
       const expPop = pMean + part(popShare) * Math.max(0, restPop - restPopBase);
       // Poisson floor: counting over dt seconds, a steady rate λ shows a variance of λ/dt.
-      const sd = Math.sqrt(this.rateVar[z]! + Math.max(expRate, 1 / dt) / dt);
-      const pSd = Math.sqrt(this.popVar[z]! + Math.max(expPop, 1));
+      // (The deviations and the rest-of-world surge are worked out only where a test reads
+      // them: most zones fail the cheap thresholds first, and this pass runs every second over
+      // every zone in use.)
       if (this.hot[z] === 0) {
-        const restSurge =
-          restRate > restRateBase * (1 + minRise) + k * Math.sqrt(Math.max(restRateBase, 1 / dt) / dt) ||
-          restPop > restPopBase * (1 + minRise / 2) + k * Math.sqrt(Math.max(restPopBase, 1));
-        const need = confirmSamples + (restSurge ? SURGE_CONFIRM : 0);
-        const rateHot = armed && r >= minRate && r > expRate + k * sd && r >= expRate * (1 + minRise);
-        const popHot = armed && pop >= minPopulation && pop > expPop + k * pSd && pop >= expPop * (1 + minRise);
+        const rateHot = armed && r >= minRate && r >= expRate * (1 + minRise) && r > expRate + k * Math.sqrt(this.rateVar[z]! + Math.max(expRate, 1 / dt) / dt);
+        const popHot = armed && pop >= minPopulation && pop >= expPop * (1 + minRise) && pop > expPop + k * Math.sqrt(this.popVar[z]! + Math.max(expPop, 1));
         if (rateHot || popHot) {
+          const restSurge =
+            restRate > restRateBase * (1 + minRise) + k * Math.sqrt(Math.max(restRateBase, 1 / dt) / dt) ||
+            restPop > restPopBase * (1 + minRise / 2) + k * Math.sqrt(Math.max(restPopBase, 1));
+          const need = confirmSamples + (restSurge ? SURGE_CONFIRM : 0);
           this.streak[z] = Math.min(255, this.streak[z]! + 1);
           if (this.streak[z]! >= need) {
             this.hot[z] = 1;
@@ -254,8 +299,9 @@ export class HotZoneDetector {
       // would otherwise widen the calm band until the crowd itself looked calm).
       this.rateMean[z] = mean + wHot * (r - mean);
       this.popMean[z] = pMean + wHot * (pop - pMean);
-      const rateUp = r >= minRate && r > expRate + exitK * sd;
-      const popUp = pop >= minPopulation && pop > expPop + exitK * pSd && pop >= expPop * (1 + minRise / 2);
+      // (Their variances do not move while hot, so reading them after the means moved is the same.)
+      const rateUp = r >= minRate && r > expRate + exitK * Math.sqrt(this.rateVar[z]! + Math.max(expRate, 1 / dt) / dt);
+      const popUp = pop >= minPopulation && pop >= expPop * (1 + minRise / 2) && pop > expPop + exitK * Math.sqrt(this.popVar[z]! + Math.max(expPop, 1));
       if (rateUp || popUp) {
         this.calmSince[z] = Number.NaN;
         continue;
@@ -268,7 +314,6 @@ export class HotZoneDetector {
         changes.push({ zone: z, hot: false, joinRate: r, baseline: this.rateMean[z]!, population: pop });
       }
     }
-    return changes;
   }
 }
 
