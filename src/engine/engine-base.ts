@@ -267,8 +267,8 @@ export abstract class EngineBase implements Engine {
 
   // ------------------------------------------------------------------ hot zones
 
-  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): number {
-    return sampleAllZones(this.zoneRows, Atomics.load(this.zoneBound, 0), this.options.maxZones, joins, population, servers);
+  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array, from = 0, to = Infinity): number {
+    return sampleAllZones(this.zoneRows, Atomics.load(this.zoneBound, 0), this.options.maxZones, joins, population, servers, from, to);
   }
 
   sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void {

@@ -157,9 +157,10 @@ export interface Engine {
    * each zone (more than 1: split), for observers that must not walk zones() on a large world.
    * Returns the zone id bound: no zone at or above it has ever had a join or a server, so its
    * counts are all zero and are not written. Loops over the arrays stop there, which keeps a
-   * world using ids 0..n at the cost of n zones, whatever maxZones is.
+   * world using ids 0..n at the cost of n zones, whatever maxZones is. With `from` and `to`,
+   * only zones in [from, to) below the bound are read (a caller that yields between slices).
    */
-  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): number;
+  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array, from?: number, to?: number): number;
   /** Same for the listed zones only: result i is for zones[i] (arrays at least zones.length long). */
   sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void;
   /**

@@ -13,17 +13,19 @@ function checkOut(name: string, a: unknown, length: number, why: string): void {
   }
 }
 
-/** Zones [0, bound) of the rows into the arrays (sized for maxZones); returns bound. */
-export function sampleAllZones(rows: Int32Array, bound: number, maxZones: number, joins: Uint32Array, population: Uint32Array, servers?: Uint32Array): number {
+/** Zones [from, min(to, bound)) of the rows into the arrays (sized for maxZones); returns bound. */
+export function sampleAllZones(rows: Int32Array, bound: number, maxZones: number, joins: Uint32Array, population: Uint32Array, servers?: Uint32Array, from = 0, to = Infinity): number {
   checkOut('joins', joins, maxZones, 'maxZones');
   checkOut('population', population, maxZones, 'maxZones');
   if (servers !== undefined) checkOut('servers', servers, maxZones, 'maxZones');
-  for (let zone = 0, at = 0; zone < bound; zone++, at += ZONE_STRIDE) {
+  if (!(from >= 0) || !(to >= from)) throw invalidArgument('from, to', `${from}, ${to}`, 'a range with 0 ≤ from ≤ to');
+  const end = Math.min(bound, to);
+  for (let zone = from, at = from * ZONE_STRIDE; zone < end; zone++, at += ZONE_STRIDE) {
     // Uint32Array stores wrap the int32 counter to 0..2^32−1.
     joins[zone] = rows[at + Z_JOINS]!;
     population[zone] = rows[at + Z_POPULATION]!;
   }
-  if (servers !== undefined) for (let zone = 0, at = 0; zone < bound; zone++, at += ZONE_STRIDE) servers[zone] = rows[at + Z_ENTRIES]!;
+  if (servers !== undefined) for (let zone = from, at = from * ZONE_STRIDE; zone < end; zone++, at += ZONE_STRIDE) servers[zone] = rows[at + Z_ENTRIES]!;
   return bound;
 }
 

@@ -69,6 +69,7 @@ export class ZoneCensus {
   private walkAt = 0;
   private readonly timer: NodeJS.Timeout;
   private walking: Promise<void> | undefined;
+  private sampling: Promise<void> | undefined;
   private nextWalk = 0;
   private closed = false;
   private readonly wallClock: () => number;
@@ -87,11 +88,25 @@ export class ZoneCensus {
     void this.refresh();
   }
 
-  /** Samples now, and starts a walk if one is due and allowed. Resolves when that walk (if any) is done. */
+  /**
+   * Samples now, and starts a walk if one is due and allowed. Resolves when that walk (if any)
+   * is done. A world of at most SLICE zones is sampled before this returns.
+   */
   refresh(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.sample();
-    if (!this.walking && this.latest.zones <= this.o.walkMaxZones && performance.now() >= this.nextWalk) {
+    const sampling = this.sample();
+    return sampling === undefined ? this.walkIfDue() : sampling.then(() => this.walkIfDue());
+  }
+
+  /** Walks now if the world is small enough (or waits for the walk under way), then samples. */
+  async walkNow(): Promise<void> {
+    this.nextWalk = 0;
+    await this.refresh();
+    await this.sample();
+  }
+
+  private walkIfDue(): Promise<void> {
+    if (!this.closed && !this.walking && this.latest.zones <= this.o.walkMaxZones && performance.now() >= this.nextWalk) {
       this.walking = this.walk().finally(() => {
         this.walking = undefined;
       });
@@ -99,51 +114,49 @@ export class ZoneCensus {
     return this.walking ?? Promise.resolve();
   }
 
-  /** Walks now if the world is small enough (or waits for the walk under way), then samples. */
-  async walkNow(): Promise<void> {
-    this.nextWalk = 0;
-    await this.refresh();
-    this.sample();
-  }
-
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
   }
 
-  private sample(): void {
-    const bound = this.engine.sampleZones(this.joins, this.population, this.servers);
-    const pop = this.population;
-    const held = this.servers;
-    const byServerCount = new Array<number>(SERVER_COUNT_BUCKETS).fill(0);
-    const top: number[] = [];
-    const split: number[] = [];
-    let zones = 0;
-    let players = 0;
-    let splitCount = 0;
-    for (let z = 0; z < bound; z++) {
-      const p = pop[z]!;
-      const k = held[z]!;
-      if (p === 0 && k === 0) continue;
-      if (p > 0) {
-        zones++;
-        players += p;
-        keepBusiest(top, z, pop, this.o.keep);
-      }
-      byServerCount[Math.min(k, SERVER_COUNT_BUCKETS - 1)]!++;
-      if (k > 1) {
-        splitCount++;
-        keepBusiest(split, z, pop, this.o.keep);
-      }
+  /**
+   * Reads every zone in use, SLICE zones at a time with a turn of the event loop between
+   * slices (this thread also reads the gateways' batches; 100 000 zones take about 2 ms), then
+   * publishes the totals at once. Returns undefined when done without yielding, else the
+   * sample under way (a second call joins it).
+   */
+  private sample(): Promise<void> | undefined {
+    if (this.sampling) return this.sampling;
+    const bound = this.engine.sampleZones(this.joins, this.population, this.servers, 0, SLICE);
+    const t = new Tally(this.o.keep);
+    t.add(this.population, this.servers, 0, Math.min(bound, SLICE));
+    if (bound <= SLICE) {
+      this.publish(t);
+      return undefined;
     }
+    this.sampling = (async () => {
+      for (let from = SLICE; from < bound; from += SLICE) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.closed) return;
+        this.engine.sampleZones(this.joins, this.population, this.servers, from, from + SLICE);
+        t.add(this.population, this.servers, from, Math.min(bound, from + SLICE));
+      }
+      this.publish(t);
+    })().finally(() => {
+      this.sampling = undefined;
+    });
+    return this.sampling;
+  }
+
+  private publish(t: Tally): void {
     this.latest = {
       at: this.wallClock(),
-      zones,
-      players,
-      split: splitCount,
-      byServerCount,
-      top: top.map((z) => this.describe(z)),
-      splitZones: split.map((z) => this.describe(z)),
+      zones: t.zones,
+      players: t.players,
+      split: t.split,
+      byServerCount: t.byServerCount,
+      top: t.top.map((z) => this.describe(z)),
+      splitZones: t.splitZones.map((z) => this.describe(z)),
       walkAt: this.walkAt,
     };
   }
@@ -174,6 +187,39 @@ export class ZoneCensus {
     for (const z of all) if (z.servers.length > 1 && walked.size < this.o.keep * 8) walked.set(z.zone, z);
     this.walked = walked;
     this.walkAt = this.wallClock();
+  }
+}
+
+/** Zones a sample reads between two turns of the event loop (about 0.2 ms of work). */
+const SLICE = 16_384;
+
+/** Totals of one sample, added up slice by slice. */
+class Tally {
+  zones = 0;
+  players = 0;
+  split = 0;
+  readonly byServerCount = new Array<number>(SERVER_COUNT_BUCKETS).fill(0);
+  readonly top: number[] = [];
+  readonly splitZones: number[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  add(pop: Uint32Array, held: Uint32Array, from: number, to: number): void {
+    for (let z = from; z < to; z++) {
+      const p = pop[z]!;
+      const k = held[z]!;
+      if (p === 0 && k === 0) continue;
+      if (p > 0) {
+        this.zones++;
+        this.players += p;
+        keepBusiest(this.top, z, pop, this.keep);
+      }
+      this.byServerCount[Math.min(k, SERVER_COUNT_BUCKETS - 1)]!++;
+      if (k > 1) {
+        this.split++;
+        keepBusiest(this.splitZones, z, pop, this.keep);
+      }
+    }
   }
 }
 

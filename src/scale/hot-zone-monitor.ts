@@ -25,7 +25,7 @@ export interface HotZonePlan {
 
 /** What the monitor needs of the engine (the Engine interface provides it). */
 export interface ZoneEngine {
-  sampleZones(joins: Uint32Array, population: Uint32Array): number;
+  sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array, from?: number, to?: number): number;
   setHotZone(zone: number, plan: HotZonePlan | null): Promise<void>;
   emitEvent(event: EngineEvent): void;
   servers(): ServerInfo[];
@@ -78,11 +78,19 @@ export class HotZoneMonitor {
     this.population = new Uint32Array(detector.zones);
   }
 
-  /** Reads the engine's zone counters into `joins` and `population` (once per `now`). */
-  sample(now: number): void {
+  /**
+   * Reads the engine's zone counters into `joins` and `population` (once per `now`), SLICE
+   * zones at a time with a turn of the event loop between slices on a big world.
+   */
+  async sample(now: number): Promise<void> {
     if (now === this.sampledAt) return;
-    this.bound = this.engine.sampleZones(this.joins, this.population);
     this.sampledAt = now;
+    const bound = this.engine.sampleZones(this.joins, this.population, undefined, 0, SLICE);
+    for (let from = SLICE; from < bound; from += SLICE) {
+      await nextTurn();
+      this.engine.sampleZones(this.joins, this.population, undefined, from, from + SLICE);
+    }
+    this.bound = bound;
   }
 
   /** Hot zones now, with their plans. */
@@ -92,7 +100,7 @@ export class HotZoneMonitor {
 
   /** Samples (unless already done for `now`), detects, mitigates. Returns the changes. */
   async step(now: number): Promise<HotZoneChange[]> {
-    this.sample(now);
+    await this.sample(now);
     const changes = [...(await this.detect(now))];
     const servers = this.engine.servers();
     const dtMs = Number.isNaN(this.steppedAt) ? 0 : now - this.steppedAt;

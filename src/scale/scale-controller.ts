@@ -141,7 +141,7 @@ export class ScaleController {
     const m = this.monitor;
     if (m && now - this.lastSample >= this.options.hotZones.sampleMs) {
       this.lastSample = now;
-      m.sample(now);
+      await m.sample(now);
       if (this.options.hotZones.enabled) {
         // A failing hot-zone step must not stop the forecast and the autoscaler.
         try {
