@@ -36,6 +36,11 @@ describe.each(ENGINE_KINDS)('zone sampling (%s engine)', (kind) => {
       expect(bound).toBe(Math.max(low, high) + 1);
       expect([a.joins[low], a.population[low], a.servers[low]]).toEqual([3, 3, 1]);
       expect([a.joins[high], a.population[high], a.servers[high]]).toEqual([2, 2, 1]);
+      // A range reads only its own zones (and still says where the bound is).
+      const part = arrays(engine.options.maxZones);
+      expect(engine.sampleZones(part.joins, part.population, part.servers, high, high + 1)).toBe(bound);
+      expect([part.joins[low], part.joins[high], part.population[high]]).toEqual([0, 2, 2]);
+      expect(() => engine.sampleZones(part.joins, part.population, part.servers, 5, 2)).toThrow(/0 ≤ from ≤ to/);
       // A zone used then emptied stays inside the bound (its join count is history).
       for (let p = 100; p < 102; p++) await engine.leave(p);
       expect(engine.sampleZones(a.joins, a.population, a.servers)).toBe(bound);
