@@ -53,7 +53,7 @@ export interface ActiveHotZone {
   baseline: number;
 }
 
-/** Zones the detector goes through between two turns of the event loop (about 0.4 ms of work). */
+/** Zones read, or judged by the detector, between two turns of the event loop (about 0.4 ms of judging). */
 const SLICE = 8192;
 
 function nextTurn(): Promise<void> {
