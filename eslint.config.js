@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/wire/generated/**', 'out/**', 'test-artifacts/**', '.tmp-*/**'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'dist-all/**', 'node_modules/**', 'src/wire/generated/**', 'out/**', 'test-artifacts/**', '.tmp-*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,7 +3,8 @@
  * (native addon, checked the same way as zonelb's) that
  *   - on WebSocket /echo sends every binary message straight back;
  *   - on POST /raw reads the body and answers a fixed JSON body of a placement's size.
- * Run as a child process: `tsx bench/echo-server.ts [port]`; prints {"port": N} once listening.
+ * Run as a child process (bench/ws-procs.ts: compiled, or under tsx when the benchmark is run
+ * from source) with an optional port; prints {"port": N} once listening.
  */
 import { loadUws } from '../src/net/uws.ts';
 

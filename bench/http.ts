@@ -1,5 +1,5 @@
 /**
- * HTTP JSON API benchmark:  npm run bench:http  (tsx bench/http.ts [flags])
+ * HTTP JSON API benchmark:  npm run bench:http [-- flags]  (builds, then node dist-bench/bench/http.js)
  *
  * autocannon, in this process, against POST /v1/join of `zonelb serve` (child process), then
  * with the same settings against a bare uWebSockets.js route that reads the body and answers a
@@ -43,7 +43,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('tsx bench/http.ts [--connections 32] [--pipelining 1] [--duration 5] [--warmup 1] [--shards 1]');
+  console.log('npm run bench:http -- [--connections 32] [--pipelining 1] [--duration 5] [--warmup 1] [--shards 1]');
   process.exit(0);
 }
 const num = (k: 'connections' | 'pipelining' | 'duration' | 'warmup' | 'shards'): number => {

@@ -12,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { Op } from '../src/core/codes.ts';
+import { processCpuMs } from './ws-procs.ts';
 import { WsClient } from '../src/net/ws-client.ts';
 import { GatewayBatchEncoder, RequestBuffer, ResultBuffer, decodeGatewayBatch, decodeResultBatch } from '../src/wire/codec.ts';
 
@@ -31,6 +32,8 @@ export interface PhaseConfig {
   zones: number;
   /** churn: a pass of joins, then a pass of leaves. moves: one pass of joins, then passes of moves to a neighbouring zone and back. */
   workload: 'churn' | 'moves';
+  /** The server's process id, to read the CPU time it spends over the timed window. */
+  serverPid: number;
 }
 
 export interface PhaseResult {
@@ -41,6 +44,9 @@ export interface PhaseResult {
   statuses: number[];
   errors: number;
   histogram: string;
+  /** CPU time over the timed window (user + system, all threads): the server's (undefined without /proc) and this process's. */
+  serverCpuMs: number | undefined;
+  generatorCpuMs: number;
 }
 
 /** Each connection cycles through this many players (see PhaseConfig.workload). */
@@ -55,6 +61,16 @@ let messages = 0;
 let errors = 0;
 let measuring = false;
 let running = true;
+/** CPU times when the timed window opened (see startMeasuring). */
+let serverCpuFrom: number | undefined;
+let generatorCpuFrom = process.cpuUsage();
+
+function startMeasuring(): void {
+  if (measuring) return;
+  measuring = true;
+  serverCpuFrom = processCpuMs(cfg.serverPid);
+  generatorCpuFrom = process.cpuUsage();
+}
 
 class Conn {
   readonly ws: WsClient;
@@ -152,9 +168,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const measureFrom = t0 + cfg.warmupMs;
   const measureTo = measureFrom + cfg.durationMs;
-  const startWindow = setTimeout(() => {
-    measuring = true;
-  }, cfg.warmupMs);
+  const startWindow = setTimeout(startMeasuring, cfg.warmupMs);
   let elapsedFrom = 0;
   if (cfg.mode === 'closed') {
     for (const c of conns) for (let p = 0; p < cfg.pipeline; p++) c.send(performance.now());
@@ -172,7 +186,7 @@ async function main(): Promise<void> {
       const pump = (): void => {
         let now = performance.now();
         if (now >= measureTo) return resolve();
-        measuring = now >= measureFrom;
+        if (now >= measureFrom) startMeasuring();
         for (let due = t0 + k * interval; due <= now; due = t0 + k * interval) {
           conns[k % conns.length]!.send(due);
           k++;
@@ -187,13 +201,24 @@ async function main(): Promise<void> {
     elapsedFrom = measureFrom;
   }
   const elapsedMs = performance.now() - elapsedFrom;
+  const serverCpuTo = processCpuMs(cfg.serverPid);
+  const generatorCpu = process.cpuUsage(generatorCpuFrom);
   measuring = false;
   running = false;
   clearTimeout(startWindow);
   // Let the messages in flight come back (bounded), so the servers are idle for the next phase.
   for (let i = 0; i < 300 && conns.some((c) => c.inFlight > 0); i++) await new Promise((r) => setTimeout(r, 10));
   await Promise.all(conns.map((c) => c.ws.close()));
-  const result: PhaseResult = { requests, messages, elapsedMs, statuses, errors, histogram: encodeIntoCompressedBase64(hist) };
+  const result: PhaseResult = {
+    requests,
+    messages,
+    elapsedMs,
+    statuses,
+    errors,
+    histogram: encodeIntoCompressedBase64(hist),
+    serverCpuMs: serverCpuFrom === undefined || serverCpuTo === undefined ? undefined : serverCpuTo - serverCpuFrom,
+    generatorCpuMs: (generatorCpu.user + generatorCpu.system) / 1000,
+  };
   parentPort!.postMessage(result);
 }
 

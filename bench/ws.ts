@@ -1,5 +1,6 @@
 /**
- * Gateway WebSocket benchmark:  npm run bench:ws  (tsx bench/ws.ts [flags])
+ * Gateway WebSocket benchmark:  npm run bench:ws [-- flags]  (builds, then node dist-bench/bench/ws.js;
+ * see bench/ws-procs.ts for why everything runs compiled)
  *
  * Servers run as child processes (`zonelb serve` and a bare uWebSockets.js echo); the load
  * generator runs in worker threads of this process. Phases, each a warm-up then a timed window:
@@ -41,7 +42,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('tsx bench/ws.ts [--connections 4] [--batch 1000] [--pipeline 4] [--threads 1] [--duration 5] [--warmup 1] [--settle 3] [--shards 1] [--servers 100] [--zones 10000] [--rate msgs/s for phase 4] [--workload churn|moves]');
+  console.log('npm run bench:ws -- [--connections 4] [--batch 1000] [--pipeline 4] [--threads 1] [--duration 5] [--warmup 1] [--settle 3] [--shards 1] [--servers 100] [--zones 10000] [--rate msgs/s for phases 2 and 5] [--workload churn|moves]');
   process.exit(0);
 }
 const num = (k: keyof typeof values): number => {
@@ -94,12 +95,16 @@ interface Phase {
   maxMs: number;
   errors: number;
   statuses: Record<string, number>;
+  /** Share of one core the server used over the timed window (undefined without /proc). */
+  serverCores: number | undefined;
+  /** Share of one core this process (the generator) used over it. */
+  generatorCores: number;
 }
 
 let playerBase = 0;
 
 /** One phase over all threads; `rate` is the total open-loop message rate. */
-async function phase(url: string, o: { mode: 'closed' | 'open'; echo: boolean; batch: number; rate?: number; durationSec?: number }): Promise<Phase> {
+async function phase(url: string, serverPid: number, o: { mode: 'closed' | 'open'; echo: boolean; batch: number; rate?: number; durationSec?: number }): Promise<Phase> {
   const t = settings.threads;
   const per = Math.floor(settings.connections / t);
   const jobs: Promise<PhaseResult>[] = [];
@@ -119,6 +124,7 @@ async function phase(url: string, o: { mode: 'closed' | 'open'; echo: boolean; b
         playerBase,
         zones: settings.zones,
         workload,
+        serverPid,
       }),
     );
     // Fresh players each phase, far apart per thread.
@@ -130,6 +136,8 @@ async function phase(url: string, o: { mode: 'closed' | 'open'; echo: boolean; b
   let messages = 0;
   let errors = 0;
   let elapsed = 0;
+  let serverCpuMs: number | undefined = 0;
+  let generatorCpuMs = 0;
   const statuses: Record<string, number> = {};
   for (const r of results) {
     h.add(decodeFromCompressedBase64(r.histogram));
@@ -137,6 +145,9 @@ async function phase(url: string, o: { mode: 'closed' | 'open'; echo: boolean; b
     messages += r.messages;
     errors += r.errors;
     elapsed = Math.max(elapsed, r.elapsedMs);
+    // Each thread read both over its own window; the windows coincide, so average them.
+    serverCpuMs = serverCpuMs === undefined || r.serverCpuMs === undefined ? undefined : serverCpuMs + r.serverCpuMs / results.length;
+    generatorCpuMs += r.generatorCpuMs / results.length;
     r.statuses.forEach((n, code) => {
       if (n > 0) statuses[statusName[code] ?? String(code)] = (statuses[statusName[code] ?? String(code)] ?? 0) + n;
     });
@@ -151,13 +162,21 @@ async function phase(url: string, o: { mode: 'closed' | 'open'; echo: boolean; b
     maxMs: ms(h.maxValue),
     errors,
     statuses,
+    serverCores: serverCpuMs === undefined ? undefined : serverCpuMs / elapsed,
+    generatorCores: generatorCpuMs / elapsed,
   };
+}
+
+/** Server CPU time per message over a phase, in microseconds (undefined without /proc). */
+function usPerMessage(p: Phase): number | undefined {
+  return p.serverCores === undefined ? undefined : Math.round((p.serverCores * 1e7) / p.messagesPerSec) / 10;
 }
 
 function line(name: string, p: Phase): void {
   console.log(
     `${name.padEnd(44)} ${String(p.requestsPerSec).padStart(10)} req/s ${String(p.messagesPerSec).padStart(8)} msg/s  ` +
       `p50 ${p.p50Ms} ms  p99 ${p.p99Ms} ms  p99.9 ${p.p999Ms} ms  max ${p.maxMs} ms` +
+      `  cores: server ${p.serverCores?.toFixed(2) ?? '?'} generator ${p.generatorCores.toFixed(2)}` +
       `${p.errors ? `  errors ${p.errors}` : ''}${Object.keys(p.statuses).length ? `  ${JSON.stringify(p.statuses)}` : ''}`,
   );
 }
@@ -181,26 +200,26 @@ try {
   const eUrl = `ws://127.0.0.1:${echo.port}/echo`;
 
   // 1-join phases first, so zonelb's own latency figures (GET /v1/stats) cover only them.
-  const single = await phase(zUrl, { mode: 'closed', echo: false, batch: 1 });
+  const single = await phase(zUrl, zonelb.proc.pid!, { mode: 'closed', echo: false, batch: 1 });
   line('zonelb closed loop, 1/message', single);
   const rate = values.rate ? num('rate') : Math.max(1, Math.round(single.messagesPerSec / 2));
   // Let both processes settle after the saturating phase: its garbage, the memory reducers of
   // idle isolates and late compilation otherwise land in the open loop's first seconds and
   // are charged to "latency at half load" (p99 2-6 ms with --settle 0, below 1-2 ms after 3 s).
   await new Promise((r) => setTimeout(r, settings.settleSec * 1000));
-  const open = await phase(zUrl, { mode: 'open', echo: false, batch: 1, rate });
+  const open = await phase(zUrl, zonelb.proc.pid!, { mode: 'open', echo: false, batch: 1, rate });
   line(`zonelb open loop, 1/message at ${rate} msg/s`, open);
   // zonelb's own view (receipt of a frame to its reply handed to the socket) over the two
   // 1-join phases: separates time in zonelb from time in the kernel, generator and scheduler.
   const stats = (await (await fetch(`http://127.0.0.1:${zonelb.port}/v1/stats`)).json()) as { batchLatency: { p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number } };
   const inside = stats.batchLatency;
   console.log(`${'zonelb server-side, 1/message phases'.padEnd(44)} p50 ${inside.p50Ms} ms  p99 ${inside.p99Ms} ms  p99.9 ${inside.p999Ms} ms  max ${inside.maxMs} ms`);
-  const peak = await phase(zUrl, { mode: 'closed', echo: false, batch: settings.batch });
+  const peak = await phase(zUrl, zonelb.proc.pid!, { mode: 'closed', echo: false, batch: settings.batch });
   line(`zonelb closed loop, ${settings.batch}/message`, peak);
-  const echoPeak = await phase(eUrl, { mode: 'closed', echo: true, batch: settings.batch });
+  const echoPeak = await phase(eUrl, echo.proc.pid!, { mode: 'closed', echo: true, batch: settings.batch });
   line(`echo   closed loop, ${settings.batch}/message`, echoPeak);
   await new Promise((r) => setTimeout(r, settings.settleSec * 1000)); // as before phase 2
-  const echoOpen = await phase(eUrl, { mode: 'open', echo: true, batch: 1, rate });
+  const echoOpen = await phase(eUrl, echo.proc.pid!, { mode: 'open', echo: true, batch: 1, rate });
   line(`echo   open loop, 1/message at ${rate} msg/s`, echoOpen);
 
   const result = {
@@ -218,6 +237,11 @@ try {
     oneJoinPeakMessagesPerSec: single.messagesPerSec,
     statuses: peak.statuses,
     serverSideP99Ms: inside.p99Ms,
+    // CPU each server spent per 1-join message in its open loop, and the generator's share of
+    // a core there: at half load on two cores, what is left for the threads that wake up.
+    zonelbCpuUsPerMessage: usPerMessage(open),
+    echoCpuUsPerMessage: usPerMessage(echoOpen),
+    openLoopGeneratorCores: Math.round(open.generatorCores * 100) / 100,
     serverSideP999Ms: inside.p999Ms,
     node: m.node,
     cpu: m.cpu,
