@@ -6,8 +6,8 @@
  * Every process runs compiled JavaScript, as in production: zonelb from dist/ (`npm run build`,
  * what `npm run serve` and the `zonelb` command run), the benchmark and the echo server from
  * dist-bench/ (`npm run build:bench`). Under tsx each process also keeps a module-loader thread
- * with an isolate of its own, whose idle-time garbage collections (on V8's helper threads) took
- * the server's core for milliseconds at a time on a 2-core machine: the open loop's maximum fell
+ * with an isolate of its own, collected on V8's helper threads, and those threads took the
+ * server's core for milliseconds at a time on a 2-core machine: the open loop's maximum fell
  * from 10-24 ms to 5-11 ms once compiled (bench/RESULTS.md, "What that pause was").
  */
 import { spawn, type ChildProcess } from 'node:child_process';
