@@ -115,13 +115,16 @@ describe('zonelb command', () => {
     expect(out).toContain('zonelb stopped');
   });
 
-  it('demo: runs for --duration seconds with a fleet and gateway traffic, prints what to open, exits 0', () => {
-    const r = cli(['demo', '--duration', '4', '--port', '0', '--shards', '1', '--servers', '3', '--players', '300']);
+  it('demo: runs for --duration seconds with a fleet and gateway traffic, prints what to open and a status line, exits 0', () => {
+    // Long enough for one status line (every 5 s).
+    const r = cli(['demo', '--duration', '6.5', '--port', '0', '--shards', '1', '--servers', '3', '--players', '300']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/http:\/\/127\.0\.0\.1:\d+\/v1\/servers/);
     expect(r.stdout).toContain('curl -s -XPOST');
     expect(r.stdout).toContain('npm run bench:ws');
+    // The service's p99 comes from /metrics (the last minute's quantile), the round trip from the gateway.
+    expect(r.stdout).toMatch(/last minute: server p99 \d+\.\d{3} ms, gateway round trip p50 [\d.]+ ms, p99 [\d.]+ ms/);
     const summary = /demo summary: (\d+)\/(\d+) requests answered/.exec(r.stdout);
     expect(summary).not.toBeNull();
     expect(Number(summary![1])).toBeGreaterThan(0);
