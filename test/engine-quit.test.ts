@@ -3,15 +3,17 @@
  * reconnectMs), whether it was placed, holding a reservation since a leave, or waiting in line.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Status } from '../src/core/codes.ts';
+import { Op, Status } from '../src/core/codes.ts';
 import {
   closePool,
   ENGINE_KINDS,
   expectCountsMatchZones,
   joinMany,
   startEngine,
+  submitBatch,
   zoneInfo,
   zonesOnDifferentShards,
+  zonesOnSameShard,
   type Harness,
 } from './fixtures/engine-harness.ts';
 
@@ -85,6 +87,44 @@ describe.each(ENGINE_KINDS)('quit (%s engine)', (kind) => {
     expect((await h.engine.join(1, z2)).status).toBe(Status.Ok);
     expect((await zoneInfo(h.engine, z2))!.population).toBe(1);
     expect(await zoneInfo(h.engine, z1)).toBeUndefined();
+    expect((await h.engine.quit(1)).status).toBe(Status.Ok);
+    expect(h.engine.server('a').players).toBe(0);
+    await expectCountsMatchZones(h.engine);
+  });
+
+  // A relogin: the quit (or a leave with reconnects off) and the new join reach the same
+  // shard, the join placing the player afresh after the quit removed it. The player must still
+  // be found afterwards: its leave frees its seat, rather than answer NotFound and leave the
+  // seat held by nobody.
+  it.each([
+    ['a quit', Op.Quit, {}],
+    ['a leave with reconnects off', Op.Leave, { reconnectMs: 0 }],
+  ] as const)('after %s and a join of the same player in one batch, the player is found again', async (_, op, options) => {
+    h = await startEngine(kind, options);
+    h.engine.registerServer({ id: 'a' });
+    const [zone, sameShard] = zonesOnSameShard(4, 2);
+    await h.engine.join(1, zone);
+    const r = await submitBatch(h.engine, [
+      { op, player: 1, zone: 0 },
+      { op: Op.Join, player: 1, zone: sameShard! },
+    ]);
+    expect(r.status).toEqual([Status.Ok, Status.Ok]);
+    expect(h.engine.server('a').players).toBe(1);
+    expect((await h.engine.quit(1)).status).toBe(Status.Ok);
+    expect(h.engine.server('a').players).toBe(0);
+    await expectCountsMatchZones(h.engine);
+  });
+
+  it('after a quit and a join of the same player in batches submitted back to back, the player is found again', async () => {
+    h = await startEngine(kind);
+    h.engine.registerServer({ id: 'a' });
+    await h.engine.join(1, 4);
+    // Submitted before the quit is answered: the join is routed while the quit is in flight.
+    const [quit, join] = await Promise.all([
+      submitBatch(h.engine, [{ op: Op.Quit, player: 1, zone: 0 }]),
+      submitBatch(h.engine, [{ op: Op.Join, player: 1, zone: 4 }]),
+    ]);
+    expect([quit.status[0], join.status[0]]).toEqual([Status.Ok, Status.Ok]);
     expect((await h.engine.quit(1)).status).toBe(Status.Ok);
     expect(h.engine.server('a').players).toBe(0);
     await expectCountsMatchZones(h.engine);

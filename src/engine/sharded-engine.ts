@@ -48,9 +48,13 @@ interface Deferred {
 /** Running from TypeScript source (tests, tsx): workers must load the .ts entry too. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
-/** Request flags on the coordinator: the player is between shards; it was sent back. */
+/**
+ * Request flags on the coordinator: the player is between shards; it was sent back; a join of
+ * a player some shard held when it was routed (see collect).
+ */
 const IN_TRANSIT = 1;
 const BOUNCED = 2;
+const HELD_JOIN = 4;
 
 /** Deaths of a shard's worker on the same request before that request is failed. */
 const MAX_ATTEMPTS = 2;
@@ -305,11 +309,11 @@ export class ShardedEngine extends EngineBase {
       }
       this.enqueue(owner, op, player, zone, -1, NO_SERVER, pending, index, 0);
     } else if (holder === owner) {
-      this.enqueue(owner, op, player, zone, -1, NO_SERVER, pending, index, 0);
+      this.enqueue(owner, op, player, zone, -1, NO_SERVER, pending, index, op === Op.Join ? HELD_JOIN : 0);
     } else {
       // The player leaves its shard for another: requests for it wait until it has arrived.
       this.transit.set(player, []);
-      this.enqueue(holder, op, player, zone, -1, NO_SERVER, pending, index, IN_TRANSIT);
+      this.enqueue(holder, op, player, zone, -1, NO_SERVER, pending, index, op === Op.Join ? IN_TRANSIT | HELD_JOIN : IN_TRANSIT);
     }
   }
 
@@ -436,6 +440,11 @@ export class ShardedEngine extends EngineBase {
       }
       this.answer(pending, indexOf[i]!, flags & BOUNCED ? Status.Overloaded : status, b.server[i]!, b.position[i]!);
       if (this.forgets(b.ops[i]!, status, b.server[i]!)) this.router.forget(player, sh.index);
+      // A join of a player a shard held when it was routed (so it claimed no entry) that this
+      // shard answered with a seat or a place in line: this shard holds the player. Recorded
+      // again because a quit routed before the join (in its batch, or in one still in flight)
+      // may have been answered first and forgotten the player, which the join then placed afresh.
+      else if (flags & HELD_JOIN && (status === Status.Ok || status === Status.Queued || status === Status.Reconnected)) this.router.set(player, sh.index);
       if (flags & IN_TRANSIT) this.resolveTransit(player);
     }
     if (last !== undefined && last.remaining > 0) sh.owed.add(last);
