@@ -152,6 +152,31 @@ describe.each(ENGINE_KINDS)('split and merge (%s engine)', (kind) => {
     expect(s.has('z')).toBe(false);
   });
 
+  it('re-opens the closing server with the most zone players per weight: the zone gathers where it is best-filled', async () => {
+    h = await startEngine(kind, { reconnectMs: 0, mergeBelow: 1 });
+    const { onY } = await splitZone(10);
+    h.engine.registerServer({ id: 'w' });
+    expect((await h.engine.join(200, ZONE)).serverId).toBe('w');
+    // x 10 → 6, y 10 → 2, w 1: the ticks close w (fewest), then y, leaving x open.
+    for (let p = 0; p < 4; p++) await h.engine.leave(p);
+    for (const p of onY.slice(0, 8)) await h.engine.leave(p.player);
+    await h.advance(1);
+    await h.advance(1);
+    let s = await split(ZONE);
+    expect([s.get('x'), s.get('y'), s.get('w')]).toEqual([
+      { players: 6, open: true },
+      { players: 2, open: false },
+      { players: 1, open: false },
+    ]);
+    // x back to full; the next join re-opens y (2 zone players), not w (1), whatever their order.
+    expect((await joinMany(h.engine, ZONE, 400, 4)).every((p) => p.serverId === 'x')).toBe(true);
+    expect((await h.engine.join(500, ZONE)).serverId).toBe('y');
+    s = await split(ZONE);
+    expect(s.get('y')).toEqual({ players: 3, open: true });
+    expect(s.get('w')).toEqual({ players: 1, open: false });
+    await expectCountsMatchZones(h.engine);
+  });
+
   it('counts reserved seats in the zone: the merge waits until the reconnect window is over', async () => {
     h = await startEngine(kind); // reconnectMs 1000
     const { onX, onY } = await splitZone(5);

@@ -63,7 +63,8 @@ export class ShardPlacement extends ShardZoneServers {
   /**
    * A seat on one of the servers already hosting the zone: the open entry with the fewest
    * zone players relative to the server's weight, so a split zone fills its servers evenly;
-   * with none, a server the zone is leaving (re-opened), unless `reopenClosed` is false.
+   * with none, the server the zone is leaving that has the fewest (re-opened), unless
+   * `reopenClosed` is false.
    */
   protected seatInZone(zone: number, reopenClosed = true): number {
     const s = this.s;
@@ -141,22 +142,41 @@ export class ShardPlacement extends ShardZoneServers {
     return h;
   }
 
-  /** Before growing a merging zone onto a new server, re-open one it is leaving. */
+  /**
+   * Before growing a merging zone onto a new server, re-open one it is leaving: the one with
+   * the most zone players relative to weight, so the zone gathers on its best-filled servers
+   * (as a merge keeps them) while the others empty.
+   */
   protected reopen(zone: number): number {
     const s = this.s;
     const t = this.t;
     const z = this.z;
     if (z.rows[zone * ZONE_STRIDE + Z_OPEN] === z.rows[zone * ZONE_STRIDE + Z_ENTRIES]) return -1;
-    for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
-      if (s.entries[e * ENT_STRIDE + E_OPEN] === 1) continue;
-      const h = s.entries[e * ENT_STRIDE + E_SERVER]!;
-      if (acceptsJoins(t, h) && takeSeat(t, handleSlot(h))) {
-        this.reopenEntry(zone, e);
-        this.entry = e;
+    const stamp = this.nextStamp();
+    for (;;) {
+      let best = -1;
+      let bestKey = -1;
+      for (let e = z.rows[zone * ZONE_STRIDE + Z_HEAD]!; e >= 0; e = s.entries[e * ENT_STRIDE + E_NEXT]!) {
+        if (s.entries[e * ENT_STRIDE + E_OPEN] === 1) continue;
+        const h = s.entries[e * ENT_STRIDE + E_SERVER]!;
+        const slot = handleSlot(h);
+        if (this.tried[slot] === stamp || !acceptsJoins(t, h)) continue;
+        if (t.count[slot]! >= t.limit[slot]!) continue;
+        const key = this.entryCount(zone, e) / t.weight[slot]!;
+        if (key > bestKey) {
+          bestKey = key;
+          best = e;
+        }
+      }
+      if (best < 0) return -1;
+      const h = s.entries[best * ENT_STRIDE + E_SERVER]!;
+      if (takeSeat(t, handleSlot(h))) {
+        this.reopenEntry(zone, best);
+        this.entry = best;
         return h;
       }
+      this.tried[handleSlot(h)] = stamp; // lost the race for its last seat: try the next
     }
-    return -1;
   }
 
   /**
