@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Engine, ZoneInfo } from '../engine/types.ts';
 
 /** One zone as the dashboard and the metrics show it. */
@@ -136,7 +137,7 @@ export class ZoneCensus {
     }
     this.sampling = (async () => {
       for (let from = SLICE; from < bound; from += SLICE) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTurn();
         if (this.closed) return;
         this.engine.sampleZones(this.joins, this.population, this.servers, from, from + SLICE);
         t.add(this.population, this.servers, from, Math.min(bound, from + SLICE));

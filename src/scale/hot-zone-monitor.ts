@@ -12,6 +12,7 @@
  * pre-split and its queueing, and gives its unused seats back to the other zones. The plan is
  * lifted when the zone cools. Every start and end is an engine event.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EngineEvent } from '../engine/engine-events.ts';
 import type { ServerInfo } from '../engine/types.ts';
 import type { HotZoneChange, HotZoneDetector } from './hot-zone-detector.ts';
@@ -55,10 +56,6 @@ export interface ActiveHotZone {
 
 /** Zones read, or judged by the detector, between two turns of the event loop (about 0.4 ms of judging). */
 const SLICE = 8192;
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 export class HotZoneMonitor {
   readonly joins: Uint32Array;
