@@ -319,6 +319,40 @@ describe('shard repair after a worker death (white box, deterministic)', () => {
     expect(Atomics.load(state.counters, ShardCounter.busy)).toBe(0);
   });
 
+  // Leaves and quits answered in a batch take the batch loop's own path (ShardCore.answer),
+  // not apply(): the shard's share of the seats must drop with the shared count there too, or
+  // a repair would subtract the difference again and the server could be filled past its limit.
+  it('keeps the seat count through a repair after leaves and quits answered in a batch', () => {
+    const { servers, zones, state, core } = shardWithOneServer();
+    const b = batchViews(allocateBatch(8));
+    const load = (requests: [op: number, player: number][]) => {
+      requests.forEach(([op, player], i) => {
+        b.ops[i] = op;
+        b.players[i] = player;
+        b.zones[i] = 3;
+        b.from[i] = -1;
+        b.carry[i] = -1;
+      });
+      core.processBatch(b, 0, requests.length, 0, 1);
+    };
+    load([0, 1, 2, 3, 4, 5].map((p) => [Op.Join, p]));
+    expect(Array.from(b.status.subarray(0, 6))).toEqual(new Array(6).fill(Status.Ok));
+    load([
+      [Op.Quit, 0],
+      [Op.Leave, 1],
+      [Op.Quit, 2],
+    ]);
+    expect(Array.from(b.status.subarray(0, 3))).toEqual([Status.Ok, Status.Ok, Status.Ok]);
+    // Three seated, one held for a reconnect, two given back.
+    expect(servers.count[0]).toBe(4);
+    expect(state.serverSeats[0]).toBe(4);
+    Atomics.store(state.counters, ShardCounter.busy, 1);
+    repairShard(servers, zones, state, 0, 1);
+    expect(servers.count[0]).toBe(4);
+    expect(core.locate(1)?.state).toBe(PlayerState.Reserved);
+    expect(core.locate(0)).toBeUndefined();
+  });
+
   /*
    * Regression (found by the kill test: "request … (op 3, player …, placed): expected 5 to be
    * 0", a move inside one shard, about 1 run in 6; fixed in abd07a9). moveRecord() detaches

@@ -60,7 +60,7 @@ export function removePlayer(s: ShardState, player: number): void {
 }
 
 /** Empty slot `hole` and shift back the entries after it that a lookup would no longer reach. */
-function removeAt(dir: Int32Array, mask: number, hole: number): void {
+export function removeAt(dir: Int32Array, mask: number, hole: number): void {
   dir[hole << 1] = EMPTY_KEY;
   let j = (hole + 1) & mask;
   // homeSlot() of each entry after the hole, reusing the hash of the last id's high part:

@@ -1,7 +1,7 @@
 import { NO_SERVER, Op, Status, ServerState } from './codes.ts';
 import * as L from './layout.ts';
 import type { Batch } from './layout.ts';
-import { homeSlot } from './player-directory.ts';
+import { homeSlot, removeAt } from './player-directory.ts';
 import { ShardRequests } from './shard-requests.ts';
 
 export { BOUNCE, HANDOFF, HANDOFF_RECONNECT, InternalOp } from './shard-requests.ts';
@@ -23,7 +23,7 @@ export const WARM_CHUNK = 32;
  * ShardZoneServers (a zone's open and closing servers), ShardPlacement (where a player goes),
  * ShardHotZones (hot-zone plans), ShardMerge (split zones merging back), ShardUpkeep (ticks,
  * admission, evacuation), ShardRequests (join, leave, move, hand-offs), and this class:
- * batches, with the steady join answered in the batch loop itself.
+ * batches, with the steady join and the steady leave answered in the batch loop itself.
  */
 export class ShardCore extends ShardRequests {
   /** What warm() read: kept in a field so that the compiler cannot drop the loads. */
@@ -45,10 +45,12 @@ export class ShardCore extends ShardRequests {
    * only client ops are taken (the hand-off ops are internal to the sharded engine). With
    * `counts`, adds one per answer at its status (EngineStats.answers).
    *
-   * The steady join (a new player, a zone on one open server with room) is answered here, in
-   * the loop, with every array in a local: it is most of the traffic, and at this rate calls
-   * and repeated field loads cost more than the work. Everything else goes through apply().
-   * It has the same effects as placeNew would on that path.
+   * The steady join (a new player, a zone on one open server with room) and the steady leave
+   * (a seated player leaves a zone that keeps others) are answered here, in the loop, with
+   * the arrays in locals: they are most of the traffic, and at this rate calls and repeated
+   * field loads cost more than the work. Everything else goes through apply(). Each has the
+   * same effects as placeNew, or leave, would have on that path: a change to those must be
+   * made here too (engine-properties.test.ts checks the answers of both against its model).
    */
   answer(
     ops: Uint8Array,
@@ -68,14 +70,21 @@ export class ShardCore extends ShardRequests {
     // Node 20's optimising compiler re-reads it through its module cell, with a hole check, at
     // every use; a local is a register. Measured: ~1.3x on this loop.
     const { ZONE_STRIDE, Z_HEAD, Z_ENTRIES, Z_OPEN, Z_HOT_SERVERS, Z_POPULATION, Z_PRIMARY, Z_JOINS } = L;
-    const { REC_STRIDE, R_PLAYER, R_SERVER, R_ENTRY, R_ZONE, R_PREV, R_NEXT, R_STATE, EMPTY_KEY, MAX_PLAYER_ID } = L;
+    const { REC_STRIDE, R_PLAYER, R_SERVER, R_ENTRY, R_ZONE, R_PREV, R_NEXT, R_STATE, R_STAMP, EMPTY_KEY, MAX_PLAYER_ID } = L;
+    const { ENT_STRIDE, E_COUNT } = L;
     const FREE_RECORDS = L.ShardCounter.freeRecords;
+    const EXPIRY_TAIL = L.ShardCounter.expiryTail;
+    const EXPIRY_LENGTH = L.ShardCounter.expiryLength;
     const RECORD_HIGH = L.ShardCounter.recordHigh;
     const BATCH_DONE = L.ShardCounter.batchDone;
     const QUEUED = L.ShardCounter.queued;
     const ACTIVE_PLAYER = L.PlayerState.Active;
+    const RESERVED_PLAYER = L.PlayerState.Reserved;
+    const FREE_PLAYER = L.PlayerState.Free;
     const ACTIVE_SERVER = ServerState.Active;
     const JOIN = Op.Join;
+    const LEAVE = Op.Leave;
+    const QUIT = Op.Quit;
     const OK = Status.Ok;
     const s = this.s;
     const t = this.t;
@@ -164,6 +173,64 @@ export class ShardCore extends ShardRequests {
           position[i] = 0;
           if (fromZones !== null) fromZones[i] = -1;
           // A plain store: it is read only after this thread has exited (the exit is the fence).
+          c[BATCH_DONE] = i + 1;
+          steady++;
+          continue;
+        }
+        // The steady leave (a seated player leaves a zone that keeps other players), as leave()
+        // answers it: its seat held for the reconnect window, or given back with its record.
+        leaving: if ((op === LEAVE || op === QUIT) && player <= MAX_PLAYER_ID) {
+          const key = player | 0;
+          let at = homes[i - chunk]! >> 1;
+          for (;;) {
+            const k = dir[at << 1]!;
+            if (k === key) break;
+            if (k === EMPTY_KEY) break leaving; // unknown: apply() answers NotFound
+            at = (at + 1) & mask;
+          }
+          const r = dir[(at << 1) + 1]!;
+          const rb = r * REC_STRIDE;
+          if (rec[rb + R_STATE] !== ACTIVE_PLAYER) break leaving;
+          const h = rec[rb + R_SERVER]!;
+          if (op === LEAVE && this.reconnectMs > 0) {
+            const held = c[EXPIRY_LENGTH]!;
+            if (held >= recordCapacity) break leaving;
+            rec[rb + R_STATE] = RESERVED_PLAYER;
+            const stamp = (rec[rb + R_STAMP]! + 1) | 0;
+            rec[rb + R_STAMP] = stamp;
+            const tail = c[EXPIRY_TAIL]!;
+            s.expiryRecord[tail] = r;
+            s.expiryStamp[tail] = stamp;
+            s.expiryTime[tail] = now + this.reconnectMs;
+            c[EXPIRY_TAIL] = tail + 1 === recordCapacity ? 0 : tail + 1;
+            c[EXPIRY_LENGTH] = held + 1;
+          } else {
+            const zb = rec[rb + R_ZONE]! * ZONE_STRIDE;
+            const eb = rec[rb + R_ENTRY]! * ENT_STRIDE;
+            const one = rows[zb + Z_ENTRIES] === 1;
+            // Its zone entry would empty: detach() decides whether the entry goes.
+            if ((one ? rows[zb + Z_POPULATION]! : this.ent[eb + E_COUNT]!) <= 1) break leaving;
+            const slot = h & 0xffff;
+            const prev = rec[rb + R_PREV]!;
+            const next = rec[rb + R_NEXT]!;
+            if (prev >= 0) rec[prev * REC_STRIDE + R_NEXT] = next;
+            else serverHead[slot] = next;
+            if (next >= 0) rec[next * REC_STRIDE + R_PREV] = prev;
+            rows[zb + Z_POPULATION]! -= 1;
+            if (!one) this.ent[eb + E_COUNT]! -= 1;
+            // The share drops before the seat, the seat before the record (see giveBack).
+            serverSeats[slot]! -= 1;
+            if (generation[slot] === ((h >>> 16) & 0x7fff)) Atomics.sub(count, slot, 1);
+            seated--;
+            rec[rb + R_STATE] = FREE_PLAYER;
+            removeAt(dir, mask, at);
+            freeRecord[c[FREE_RECORDS]!] = r;
+            c[FREE_RECORDS]! += 1;
+          }
+          status[i] = OK;
+          server[i] = h;
+          position[i] = 0;
+          if (fromZones !== null) fromZones[i] = -1;
           c[BATCH_DONE] = i + 1;
           steady++;
           continue;

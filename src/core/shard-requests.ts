@@ -91,7 +91,10 @@ export class ShardRequests extends ShardUpkeep {
     return Status.Queued;
   }
 
-  /** A player leaves; `hold`: keep its seat for the reconnect window (Leave), or not (Quit). */
+  /**
+   * A player leaves; `hold`: keep its seat for the reconnect window (Leave), or not (Quit).
+   * ShardCore.answer has this path's common case written out in its batch loop: keep the two alike.
+   */
   leave(player: number, now: number, hold = true): number {
     const s = this.s;
     const r = findPlayer(s, player);
@@ -289,6 +292,7 @@ export class ShardRequests extends ShardUpkeep {
     return op === InternalOp.AttachJoin && this.server === carry ? Status.Reconnected : Status.Ok;
   }
 
+  /** A new player's seat. ShardCore.answer writes out its common case: keep the two alike. */
   protected placeNew(player: number, zone: number): number {
     const r = this.allocRecord(player);
     if (r < 0) return Status.Overloaded;
