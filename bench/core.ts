@@ -62,11 +62,13 @@ function measure(ms: number, run: () => number): number {
 // --------------------------------------------------------------------------- steady
 
 /**
- * Joins into zones whose server has room; each batch joined, then left (untimed). Player ids
- * in sequence (as accounts are usually numbered), or with `randomIds` drawn at random, which
- * costs a directory cache miss per join instead of one per eight (see player-directory.ts).
+ * Joins into zones whose server has room; each batch joined, then left. Player ids in sequence
+ * (as accounts are usually numbered), or with `randomIds` drawn at random, which costs a
+ * directory cache miss per join instead of one per eight (see player-directory.ts). Joins and
+ * leaves are timed apart: every zone keeps a player, so each leave is the steady one (the
+ * seat given back; reconnects off).
  */
-function steady(randomIds = false): number {
+function steady(randomIds = false): { joins: number; leaves: number } {
   const engine = new LocalEngine({ maxZones: 100_000, maxPlayers: 1 << 20, reconnectMs: 0, admission: NO_RAMP }, { autoTick: false });
   for (let s = 0; s < 1000; s++) engine.registerServer({ id: `gs-${s}`, weight: 1 + (s % 4) });
   const next = rng(SEED);
@@ -85,6 +87,7 @@ function steady(randomIds = false): number {
   }
   const leaves = batchArrays(BATCH);
   let timed = 0;
+  let timedLeaves = 0;
   let total = 0;
   for (;;) {
     for (let i = 0; i < BATCH; i++) {
@@ -99,12 +102,20 @@ function steady(randomIds = false): number {
     const t1 = nowMs();
     if (countStatus(sink, BATCH, Status.Ok) !== BATCH) throw new Error('steady: a join was not placed');
     engine.submit(leaves.requests, 0, BATCH, leaves.sink);
+    const t2 = nowMs();
+    // (Random ids may repeat within a batch: the second leave of an id finds nobody.)
+    if (!randomIds && countStatus(leaves.sink, BATCH, Status.Ok) !== BATCH) throw new Error('steady: a leave was not answered Ok');
     total += BATCH;
-    if (total > BATCH * 4) timed += t1 - t0; // first batches are the warm-up
+    if (total > BATCH * 4) {
+      // The first batches are the warm-up.
+      timed += t1 - t0;
+      timedLeaves += t2 - t1;
+    }
     if (timed > 1500) break;
   }
   void engine.close();
-  return ((total - BATCH * 4) / timed) * 1000;
+  const counted = total - BATCH * 4;
+  return { joins: (counted / timed) * 1000, leaves: (counted / timedLeaves) * 1000 };
 }
 
 // --------------------------------------------------------------------------- overflow
@@ -286,10 +297,11 @@ async function loadAndFailover(): Promise<{ rssBytes: number; loadMs: number; fa
 // --------------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  const steadyPerSec = steady();
+  const { joins: steadyPerSec, leaves: steadyLeavesPerSec } = steady();
   console.log(`steady decisions (zone has room, 1 thread):      ${fmt(steadyPerSec)}/s`);
-  const steadyRandomIdsPerSec = steady(true);
-  console.log(`  the same with random player ids:               ${fmt(steadyRandomIdsPerSec)}/s`);
+  console.log(`  their leaves (seat given back, zone keeps others): ${fmt(steadyLeavesPerSec)}/s`);
+  const steadyRandomIdsPerSec = steady(true).joins;
+  console.log(`  the same joins with random player ids:         ${fmt(steadyRandomIdsPerSec)}/s`);
   const hashringPerSec = hashring();
   console.log(`npm hashring get() (100k zones, 1000 servers):   ${fmt(hashringPerSec)}/s  → zonelb ${(steadyPerSec / hashringPerSec).toFixed(1)}×`);
   const overflowPerSec = overflow();
@@ -305,6 +317,7 @@ async function main(): Promise<void> {
   const result = {
     node: process.version,
     steadyPerSec: Math.round(steadyPerSec),
+    steadyLeavesPerSec: Math.round(steadyLeavesPerSec),
     steadyRandomIdsPerSec: Math.round(steadyRandomIdsPerSec),
     overflowPerSec: Math.round(overflowPerSec),
     hashringPerSec: Math.round(hashringPerSec),
