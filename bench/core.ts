@@ -118,6 +118,45 @@ function steady(randomIds = false): { joins: number; leaves: number } {
   return { joins: (counted / timed) * 1000, leaves: (counted / timedLeaves) * 1000 };
 }
 
+// --------------------------------------------------------------------------- moves
+
+/**
+ * Players walking: each request moves a seated player (one of 200 000, random) into a random
+ * zone. Every zone is on one server with room and keeps a player, so each move is the steady
+ * one; with 1 000 servers almost every move is to another server (a new seat taken, the old
+ * one given back).
+ */
+function moves(): number {
+  const engine = new LocalEngine({ maxZones: 100_000, maxPlayers: 1 << 20, reconnectMs: 0, admission: NO_RAMP }, { autoTick: false });
+  for (let s = 0; s < 1000; s++) engine.registerServer({ id: `gs-${s}`, weight: 1 + (s % 4) });
+  const next = rng(SEED + 5);
+  const { requests, sink } = batchArrays(BATCH);
+  const walkers = 200_000;
+  const load = (from: number, n: number, zone: (i: number) => number, player: (i: number) => number) => {
+    for (let i = 0; i < n; i++) {
+      requests.ops[i] = Op.Join;
+      requests.players[i] = player(from + i);
+      requests.zones[i] = zone(from + i);
+    }
+    engine.submit(requests, 0, n, sink);
+    if (countStatus(sink, n, Status.Ok) !== n) throw new Error('moves: a join was not placed');
+  };
+  for (let z = 0; z < 100_000; z += BATCH) load(z, Math.min(BATCH, 100_000 - z), (i) => i, (i) => 0xf000_0000 + i);
+  for (let p = 0; p < walkers; p += BATCH) load(p, Math.min(BATCH, walkers - p), () => next() % 100_000, (i) => i);
+  const rate = measure(1500, () => {
+    for (let i = 0; i < BATCH; i++) {
+      requests.ops[i] = Op.Move;
+      requests.players[i] = next() % walkers;
+      requests.zones[i] = next() % 100_000;
+    }
+    engine.submit(requests, 0, BATCH, sink);
+    if (countStatus(sink, BATCH, Status.Ok) !== BATCH) throw new Error('moves: a move was not answered Ok');
+    return BATCH;
+  });
+  void engine.close();
+  return rate;
+}
+
 // --------------------------------------------------------------------------- overflow
 
 /**
@@ -302,6 +341,8 @@ async function main(): Promise<void> {
   console.log(`  their leaves (seat given back, zone keeps others): ${fmt(steadyLeavesPerSec)}/s`);
   const steadyRandomIdsPerSec = steady(true).joins;
   console.log(`  the same joins with random player ids:         ${fmt(steadyRandomIdsPerSec)}/s`);
+  const movesPerSec = moves();
+  console.log(`steady moves (random walkers, random zones):     ${fmt(movesPerSec)}/s`);
   const hashringPerSec = hashring();
   console.log(`npm hashring get() (100k zones, 1000 servers):   ${fmt(hashringPerSec)}/s  → zonelb ${(steadyPerSec / hashringPerSec).toFixed(1)}×`);
   const overflowPerSec = overflow();
@@ -319,6 +360,7 @@ async function main(): Promise<void> {
     steadyPerSec: Math.round(steadyPerSec),
     steadyLeavesPerSec: Math.round(steadyLeavesPerSec),
     steadyRandomIdsPerSec: Math.round(steadyRandomIdsPerSec),
+    movesPerSec: Math.round(movesPerSec),
     overflowPerSec: Math.round(overflowPerSec),
     hashringPerSec: Math.round(hashringPerSec),
     steadyOverHashring: Number((steadyPerSec / hashringPerSec).toFixed(1)),

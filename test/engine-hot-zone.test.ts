@@ -116,6 +116,22 @@ describe.each(ENGINE_KINDS)('hot-zone plans (%s engine)', (kind) => {
     await expectSeatsConsistent();
   });
 
+  it('gives a player walking into the zone one of its reserved seats', async () => {
+    await start();
+    h.engine.registerServer({ id: 'b', weight: 0.2 });
+    expect((await joinMany(h.engine, OTHER, 0, 2)).every((p) => p.serverId === 'b')).toBe(true);
+    h.engine.registerServer({ id: 'a', weight: 1 });
+    await h.engine.setHotZone(HOT, { servers: 1, reserve: 2 });
+    expect(split(await zoneInfo(h.engine, HOT)).get('a')).toMatchObject({ players: 0, reserved: 2 });
+
+    expect((await h.engine.move(0, HOT)).serverId).toBe('a');
+    // The walker took a held seat, not one more: the reserve is used, as a join's would be.
+    expect(split(await zoneInfo(h.engine, HOT)).get('a')).toMatchObject({ players: 1, reserved: 1 });
+    expect(h.engine.server('a').players).toBe(2);
+    expect(h.engine.server('b').players).toBe(1);
+    await expectSeatsConsistent();
+  });
+
   it('holds reserved seats against other zones and never fills a server past its limit', async () => {
     await start({ whenFull: 'queue' });
     h.engine.registerServer({ id: 'a' }); // 10 seats

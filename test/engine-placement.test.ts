@@ -131,6 +131,32 @@ describe.each(ENGINE_KINDS)('placement (%s engine)', (kind) => {
     expect((await h.engine.join(1000, Z)).serverId).toBe('b');
   });
 
+  // No adjacency configured: zonelb learns a zone's neighbours from the moves out of it (the
+  // batch loop's steady move and the general path alike), and a zone that outgrows its server
+  // grows onto the server of the zone its players walk to.
+  it('grows a full zone onto the server of the zone its players walk to, learned from moves', async () => {
+    h = await startEngine(kind, { boundedLoadEpsilon: 10 });
+    const [zone, walkedTo] = [60, 61];
+    h.engine.registerServer({ id: 'a', weight: 0.2 });
+    expect((await joinMany(h.engine, zone, 0, 2)).every((p) => p.serverId === 'a')).toBe(true);
+    h.engine.registerServer({ id: 'c', weight: 0.1 });
+    expect((await h.engine.join(10, walkedTo)).serverId).toBe('c');
+    // More room on c, and more on each of five other servers: without the neighbour, any of
+    // the six could take the zone's overflow.
+    h.engine.heartbeat('c', { cpu: 0, memory: 0, players: 1, weight: 1 });
+    for (const id of ['b1', 'b2', 'b3', 'b4', 'b5']) h.engine.registerServer({ id, weight: 2 });
+    await h.advance(1);
+    // Players of the zone walk to the other and back (a seat opens on a and is taken again).
+    for (let round = 0; round < 3; round++) {
+      expect((await h.engine.move(0, walkedTo)).serverId).toBe('c');
+      expect((await h.engine.move(0, zone)).serverId).toBe('a');
+    }
+    expect(h.engine.server('a').players).toBe(2);
+    expect((await h.engine.join(20, zone)).serverId).toBe('c');
+    expect(await zoneServerIds(h.engine, zone)).toEqual(['a', 'c']);
+    await expectCountsMatchZones(h.engine);
+  });
+
   it('refuses with Full when every server is full (whenFull refuse) and never over-fills', async () => {
     h = await startEngine(kind, { whenFull: 'refuse' });
     h.engine.registerServer({ id: 'a' });

@@ -353,6 +353,40 @@ describe('shard repair after a worker death (white box, deterministic)', () => {
     expect(core.locate(0)).toBeUndefined();
   });
 
+  // Moves answered in a batch take the batch loop's own path too: a new seat in the share for
+  // the server walked to, the old one given back, or a repair would count either twice.
+  it('keeps the seat counts through a repair after moves between servers answered in a batch', () => {
+    const { servers, zones, state, core } = shardWithOneServer();
+    for (let p = 0; p < 4; p++) expect(core.apply(Op.Join, p, 3, -1, -1, 0)).toBe(Status.Ok);
+    // Server slot 1 comes up while slot 0 is full, so zone 4 opens on it; then slot 0 has room again.
+    servers.limit[0] = 4;
+    servers.state[1] = ServerState.Active;
+    servers.weight[1] = 1;
+    servers.limit[1] = 10;
+    servers.fleet[FleetField.activeServers] = 2;
+    servers.roomList[1] = 1;
+    expect(core.apply(Op.Join, 10, 4, -1, -1, 0)).toBe(Status.Ok);
+    expect(core.locate(10)?.server).toBe(1);
+    servers.limit[0] = 10;
+    const b = batchViews(allocateBatch(8));
+    [0, 1].forEach((player, i) => {
+      b.ops[i] = Op.Move;
+      b.players[i] = player;
+      b.zones[i] = 4;
+      b.from[i] = -1;
+      b.carry[i] = -1;
+    });
+    core.processBatch(b, 0, 2, 0, 1);
+    expect(Array.from(b.status.subarray(0, 2))).toEqual([Status.Ok, Status.Ok]);
+    expect(Array.from(b.server.subarray(0, 2))).toEqual([1, 1]);
+    expect([servers.count[0], servers.count[1]]).toEqual([2, 3]);
+    expect([state.serverSeats[0], state.serverSeats[1]]).toEqual([2, 3]);
+    Atomics.store(state.counters, ShardCounter.busy, 1);
+    repairShard(servers, zones, state, 0, 1);
+    expect([servers.count[0], servers.count[1]]).toEqual([2, 3]);
+    expect(core.locate(0)).toMatchObject({ state: PlayerState.Active, zone: 4, server: 1 });
+  });
+
   /*
    * Regression (found by the kill test: "request … (op 3, player …, placed): expected 5 to be
    * 0", a move inside one shard, about 1 run in 6; fixed in abd07a9). moveRecord() detaches

@@ -2,6 +2,7 @@ import { NO_SERVER, Op, Status, ServerState } from './codes.ts';
 import * as L from './layout.ts';
 import type { Batch } from './layout.ts';
 import { homeSlot, removeAt } from './player-directory.ts';
+import { takeSeat } from './seats.ts';
 import { ShardRequests } from './shard-requests.ts';
 
 export { BOUNCE, HANDOFF, HANDOFF_RECONNECT, InternalOp } from './shard-requests.ts';
@@ -23,7 +24,7 @@ export const WARM_CHUNK = 32;
  * ShardZoneServers (a zone's open and closing servers), ShardPlacement (where a player goes),
  * ShardHotZones (hot-zone plans), ShardMerge (split zones merging back), ShardUpkeep (ticks,
  * admission, evacuation), ShardRequests (join, leave, move, hand-offs), and this class:
- * batches, with the steady join and the steady leave answered in the batch loop itself.
+ * batches, with the steady join, leave and move answered in the batch loop itself.
  */
 export class ShardCore extends ShardRequests {
   /** What warm() read: kept in a field so that the compiler cannot drop the loads. */
@@ -45,12 +46,14 @@ export class ShardCore extends ShardRequests {
    * only client ops are taken (the hand-off ops are internal to the sharded engine). With
    * `counts`, adds one per answer at its status (EngineStats.answers).
    *
-   * The steady join (a new player, a zone on one open server with room) and the steady leave
-   * (a seated player leaves a zone that keeps others) are answered here, in the loop, with
-   * the arrays in locals: they are most of the traffic, and at this rate calls and repeated
-   * field loads cost more than the work. Everything else goes through apply(). Each has the
-   * same effects as placeNew, or leave, would have on that path: a change to those must be
-   * made here too (engine-properties.test.ts checks the answers of both against its model).
+   * The steady join (a new player, a zone on one open server with room), the steady leave (a
+   * seated player leaves a zone that keeps others) and the steady move (from such a zone into
+   * a zone on one open server with room) are answered here, in the loop, with the arrays in
+   * locals: they are most of the traffic, and at this rate calls and repeated field loads cost
+   * more than the work. Everything else goes through apply(). Each has the same effects as
+   * placeNew, leave or moveRecord would have on that path: a change to those must be made here
+   * too (engine-properties.test.ts checks every answer against its model, and `npm run
+   * sim:readme` must give the same tables).
    */
   answer(
     ops: Uint8Array,
@@ -85,6 +88,7 @@ export class ShardCore extends ShardRequests {
     const JOIN = Op.Join;
     const LEAVE = Op.Leave;
     const QUIT = Op.Quit;
+    const MOVE = Op.Move;
     const OK = Status.Ok;
     const s = this.s;
     const t = this.t;
@@ -115,6 +119,8 @@ export class ShardCore extends ShardRequests {
         const op = ops[i]!;
         const player = players[i]!;
         const zone = zones[i]!;
+        // The server of a steady answer (below), or NO_SERVER: apply() answers.
+        let answered = NO_SERVER;
         steady: if (op === JOIN && zone < maxZones && player <= MAX_PLAYER_ID && (oneShard || this.ownsZone(zone))) {
           const key = player | 0;
           let at = homes[i - chunk]! >> 1; // homeSlot(player), from warm()
@@ -168,33 +174,28 @@ export class ShardCore extends ShardRequests {
           serverHead[slot] = r;
           serverSeats[slot]! += 1;
           seated++;
-          status[i] = OK;
-          server[i] = h;
-          position[i] = 0;
-          if (fromZones !== null) fromZones[i] = -1;
-          // A plain store: it is read only after this thread has exited (the exit is the fence).
-          c[BATCH_DONE] = i + 1;
-          steady++;
-          continue;
+          answered = h;
         }
-        // The steady leave (a seated player leaves a zone that keeps other players), as leave()
-        // answers it: its seat held for the reconnect window, or given back with its record.
-        leaving: if ((op === LEAVE || op === QUIT) && player <= MAX_PLAYER_ID) {
+        // A seated player's steady leave or move (see above). Anything else about the player
+        // (unknown, held for a reconnect, in line) or its zones goes to apply().
+        seatedPlayer: if ((op === LEAVE || op === QUIT || op === MOVE) && player <= MAX_PLAYER_ID) {
           const key = player | 0;
           let at = homes[i - chunk]! >> 1;
           for (;;) {
             const k = dir[at << 1]!;
             if (k === key) break;
-            if (k === EMPTY_KEY) break leaving; // unknown: apply() answers NotFound
+            if (k === EMPTY_KEY) break seatedPlayer;
             at = (at + 1) & mask;
           }
           const r = dir[(at << 1) + 1]!;
           const rb = r * REC_STRIDE;
-          if (rec[rb + R_STATE] !== ACTIVE_PLAYER) break leaving;
-          const h = rec[rb + R_SERVER]!;
+          if (rec[rb + R_STATE] !== ACTIVE_PLAYER) break seatedPlayer;
+          const carry = rec[rb + R_SERVER]!;
+          let h = carry;
           if (op === LEAVE && this.reconnectMs > 0) {
+            // leave(): the seat held for the reconnect window.
             const held = c[EXPIRY_LENGTH]!;
-            if (held >= recordCapacity) break leaving;
+            if (held >= recordCapacity) break seatedPlayer;
             rec[rb + R_STATE] = RESERVED_PLAYER;
             const stamp = (rec[rb + R_STAMP]! + 1) | 0;
             rec[rb + R_STAMP] = stamp;
@@ -205,32 +206,70 @@ export class ShardCore extends ShardRequests {
             c[EXPIRY_TAIL] = tail + 1 === recordCapacity ? 0 : tail + 1;
             c[EXPIRY_LENGTH] = held + 1;
           } else {
-            const zb = rec[rb + R_ZONE]! * ZONE_STRIDE;
+            const carrySlot = carry & 0xffff;
+            const fromZone = rec[rb + R_ZONE]!;
+            const fb = fromZone * ZONE_STRIDE;
             const eb = rec[rb + R_ENTRY]! * ENT_STRIDE;
-            const one = rows[zb + Z_ENTRIES] === 1;
+            const fromOne = rows[fb + Z_ENTRIES] === 1;
             // Its zone entry would empty: detach() decides whether the entry goes.
-            if ((one ? rows[zb + Z_POPULATION]! : this.ent[eb + E_COUNT]!) <= 1) break leaving;
-            const slot = h & 0xffff;
+            if ((fromOne ? rows[fb + Z_POPULATION]! : this.ent[eb + E_COUNT]!) <= 1) break seatedPlayer;
+            const zb = zone * ZONE_STRIDE;
+            if (op === MOVE) {
+              // moveRecord(): into a zone of this shard on one open server (not hot) with room.
+              if (fromZone === zone || zone >= maxZones || !(oneShard || this.ownsZone(zone))) break seatedPlayer;
+              if (rows[zb + Z_ENTRIES] !== 1 || rows[zb + Z_OPEN] !== 1 || rows[zb + Z_HOT_SERVERS] !== 0) break seatedPlayer;
+              h = rows[zb + Z_PRIMARY]!;
+              const slot = h & 0xffff;
+              if (generation[slot] !== ((h >>> 16) & 0x7fff) || state[slot] !== ACTIVE_SERVER) break seatedPlayer;
+              // Another server: its seat first (attach), so a full one leaves everything to apply().
+              if (h !== carry && !takeSeat(t, slot)) break seatedPlayer;
+              this.learn(fromZone, zone);
+            }
+            // detach(): out of its server's list and its zone.
             const prev = rec[rb + R_PREV]!;
             const next = rec[rb + R_NEXT]!;
             if (prev >= 0) rec[prev * REC_STRIDE + R_NEXT] = next;
-            else serverHead[slot] = next;
+            else serverHead[carrySlot] = next;
             if (next >= 0) rec[next * REC_STRIDE + R_PREV] = prev;
-            rows[zb + Z_POPULATION]! -= 1;
-            if (!one) this.ent[eb + E_COUNT]! -= 1;
-            // The share drops before the seat, the seat before the record (see giveBack).
-            serverSeats[slot]! -= 1;
-            if (generation[slot] === ((h >>> 16) & 0x7fff)) Atomics.sub(count, slot, 1);
-            seated--;
-            rec[rb + R_STATE] = FREE_PLAYER;
-            removeAt(dir, mask, at);
-            freeRecord[c[FREE_RECORDS]!] = r;
-            c[FREE_RECORDS]! += 1;
+            rows[fb + Z_POPULATION]! -= 1;
+            if (!fromOne) this.ent[eb + E_COUNT]! -= 1;
+            if (op === MOVE) {
+              // linkHeld(), in its order (R_SERVER first): even on the same server the record goes
+              // to the head of the list, whose order decides who is re-placed first after a crash.
+              const slot = h & 0xffff;
+              rec[rb + R_SERVER] = h;
+              rec[rb + R_ENTRY] = rows[zb + Z_HEAD]!;
+              rec[rb + R_ZONE] = zone;
+              rows[zb + Z_POPULATION]! += 1;
+              const first = serverHead[slot]!;
+              rec[rb + R_PREV] = -1;
+              rec[rb + R_NEXT] = first;
+              if (first >= 0) rec[first * REC_STRIDE + R_PREV] = r;
+              serverHead[slot] = r;
+              if (h !== carry) serverSeats[slot]! += 1;
+            }
+            if (op !== MOVE || h !== carry) {
+              // giveBack(): the share drops before the seat, the seat before the record.
+              serverSeats[carrySlot]! -= 1;
+              if (generation[carrySlot] === ((carry >>> 16) & 0x7fff)) Atomics.sub(count, carrySlot, 1);
+            }
+            if (op !== MOVE) {
+              // freeRecord()
+              seated--;
+              rec[rb + R_STATE] = FREE_PLAYER;
+              removeAt(dir, mask, at);
+              freeRecord[c[FREE_RECORDS]!] = r;
+              c[FREE_RECORDS]! += 1;
+            }
           }
+          answered = h;
+        }
+        if (answered !== NO_SERVER) {
           status[i] = OK;
-          server[i] = h;
+          server[i] = answered;
           position[i] = 0;
           if (fromZones !== null) fromZones[i] = -1;
+          // A plain store: it is read only after this thread has exited (the exit is the fence).
           c[BATCH_DONE] = i + 1;
           steady++;
           continue;

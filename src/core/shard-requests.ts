@@ -241,7 +241,10 @@ export class ShardRequests extends ShardUpkeep {
     return this.placeNew(player, zone);
   }
 
-  /** Move a record this shard holds to a zone this shard owns. */
+  /**
+   * Move a record this shard holds to a zone this shard owns. ShardCore.answer writes out its
+   * common case: keep the two alike.
+   */
   protected moveRecord(r: number, zone: number): number {
     const s = this.s;
     this.learn(s.records[r * REC_STRIDE + R_ZONE]!, zone);
