@@ -198,8 +198,8 @@ class Model {
    * batch just answered that were queued by one of its requests and named by a later one. The
    * sharded engine answers a batch spanning shards in rounds, and a shard admits its line at the
    * end of each: the later request may find the player already seated, and the admission, told
-   * after the batch's answers, is then stale (docs/protocol.md: a push naming a player the
-   * gateway has since sent a request for can be dropped). The model drops it too.
+   * after the batch's answers, is then stale (docs/protocol.md: such a push can be dropped).
+   * The model drops it too.
    */
   events(events: readonly ReplacementEvent[], superseded: ReadonlySet<number> = new Set()): void {
     for (const e of events) {
