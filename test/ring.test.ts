@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRing, ringStart, updateRing, type RingMember } from '../src/core/ring.ts';
+import { RING_INDEX_SIZE, bucketIndexInto, buildRing, ringStart, updateRing, type RingMember } from '../src/core/ring.ts';
 
 const members = (n: number, from = 0): RingMember[] =>
   Array.from({ length: n }, (_, i) => ({ slot: from + i, generation: 1, weight: 1 + (i % 3) }));
@@ -31,6 +31,14 @@ describe('consistent-hash ring', () => {
     expect(Array.from(updated.points)).toEqual(Array.from(rebuilt.points));
     expect(Array.from(updated.slots)).toEqual(Array.from(rebuilt.slots));
     expect(Array.from(updated.index)).toEqual(Array.from(rebuilt.index));
+  });
+
+  it('rebuilds a bucket index in place, the same as a new ring has, whatever the buffer held before', () => {
+    // A shard worker keeps one index and rebuilds it for each ring it is sent (shard-worker.ts).
+    const reused = new Uint32Array(RING_INDEX_SIZE);
+    for (const ring of [buildRing(members(60), 40), buildRing(members(3), 2), buildRing([], 40), buildRing(members(200, 7), 40)]) {
+      expect(Array.from(bucketIndexInto(ring.points, reused))).toEqual(Array.from(ring.index));
+    }
   });
 
   it('moves only the keys of a removed server', () => {

@@ -369,7 +369,7 @@ export interface ShardState {
   queueCapacity: number;
   counters: Int32Array;
   /**
-   * Open-addressing player directory, key and record interleaved ([2i] = player id as int32,
+   * Open-addressing player directory, key and record interleaved ([2i] = dirKey(player id),
    * [2i + 1] = record) so a lookup costs one cache line.
    */
   directory: Int32Array;
@@ -406,8 +406,8 @@ export function allocateShardState(
 ): ShardStateBuffers {
   let directoryCapacity = 16;
   while (directoryCapacity < recordCapacity * 2) directoryCapacity *= 2;
+  // Zero-filled is empty (EMPTY_KEY): its pages are committed as players arrive, not here.
   const directory = new SharedArrayBuffer(directoryCapacity * 8);
-  new Int32Array(directory).fill(EMPTY_KEY);
   const serverHead = new SharedArrayBuffer(serverCapacity * 4);
   new Int32Array(serverHead).fill(-1);
   const q = Math.max(1, queueCapacity);
@@ -461,9 +461,19 @@ export function shardStateViews(b: ShardStateBuffers): ShardState {
   };
 }
 
-/** Directory key sentinels: player ids 0xFFFFFFFF and 0xFFFFFFFE are reserved. */
-export const EMPTY_KEY = -1;
+/**
+ * A player's key in the directory is its id + 1 as an int32 (dirKey), so that 0, the key of the
+ * reserved id 0xFFFFFFFF, marks an empty slot: a new directory is empty as allocated, and its
+ * memory is committed only as players arrive (filling it with another sentinel would commit all
+ * of it at start: 16 bytes per maxPlayers, per shard). Ids 0xFFFFFFFE and 0xFFFFFFFF are reserved.
+ */
+export const EMPTY_KEY = 0;
 export const MAX_PLAYER_ID = 0xfffffffd;
+
+/** Directory key of a player id (see EMPTY_KEY). */
+export function dirKey(player: number): number {
+  return (player + 1) | 0;
+}
 
 /** One batch of requests and its results, in shared memory (a shard's mailbox). */
 export interface BatchBuffers {

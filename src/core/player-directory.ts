@@ -1,9 +1,10 @@
-import { EMPTY_KEY, type ShardState } from './layout.ts';
+import { EMPTY_KEY, dirKey, type ShardState } from './layout.ts';
 import { mix32 } from './hash.ts';
 
 /**
  * Player id → record index, an open-addressing table with linear probing in shared memory
- * (key at [2i], record at [2i + 1]). Only the owning shard writes it. Deletion shifts later
+ * (key at [2i], record at [2i + 1]). The key is the id + 1 (dirKey), so that a table of zeros,
+ * as allocated, is empty (EMPTY_KEY). Only the owning shard writes it. Deletion shifts later
  * entries back instead of leaving tombstones, so a long-running shard with players coming
  * and going never degrades.
  *
@@ -21,7 +22,7 @@ export function homeSlot(player: number, mask: number): number {
 
 /** Directory slot of a player (≥ 0), or -1 - the empty slot where it would be inserted. */
 export function probe(dir: Int32Array, mask: number, player: number): number {
-  const key = player | 0;
+  const key = dirKey(player);
   let i = homeSlot(player, mask);
   for (;;) {
     const k = dir[i << 1]!;
@@ -50,7 +51,7 @@ export function insertPlayer(s: ShardState, player: number, record: number): voi
 
 /** Fill an empty slot found by probe() (nothing may have been inserted since). */
 function insertAt(dir: Int32Array, slot: number, player: number, record: number): void {
-  dir[slot << 1] = player | 0;
+  dir[slot << 1] = dirKey(player);
   dir[(slot << 1) + 1] = record;
 }
 
@@ -68,12 +69,12 @@ export function removeAt(dir: Int32Array, mask: number, hole: number): void {
   let high = -1;
   let mixed = 0;
   while (dir[j << 1] !== EMPTY_KEY) {
-    const key = dir[j << 1]! >>> 0;
-    if (key >>> 3 !== high) {
-      high = key >>> 3;
+    const id = (dir[j << 1]! - 1) >>> 0;
+    if (id >>> 3 !== high) {
+      high = id >>> 3;
       mixed = mix32(high) << 3;
     }
-    const home = (mixed | (key & 7)) & mask;
+    const home = (mixed | (id & 7)) & mask;
     // The entry at j may move into the hole only if its home slot is not cyclically inside
     // (hole, j]: otherwise a lookup starting at its home would stop at the hole and miss it.
     const inside = hole <= j ? home > hole && home <= j : home > hole || home <= j;

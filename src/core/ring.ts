@@ -18,10 +18,13 @@ export interface Ring {
   index: Uint32Array;
 }
 
+/** Entries of a ring's bucket index (see Ring.index). */
+export const RING_INDEX_SIZE = 65537;
+
 export const EMPTY_RING: Ring = Object.freeze({
   points: new Uint32Array(0),
   slots: new Int32Array(0),
-  index: new Uint32Array(65537),
+  index: new Uint32Array(RING_INDEX_SIZE),
 });
 
 export interface RingMember {
@@ -51,9 +54,17 @@ function fromPacked(packed: Float64Array): Ring {
 }
 
 function bucketIndex(points: Uint32Array): Uint32Array {
-  const index = new Uint32Array(65537);
+  return bucketIndexInto(points, new Uint32Array(RING_INDEX_SIZE));
+}
+
+/**
+ * Writes the bucket index of `points` into `index` (RING_INDEX_SIZE entries) and returns it. A
+ * shard worker keeps one index and rebuilds it for each ring it is sent, rather than being sent
+ * one: 256 kB copied into the worker per change of the fleet, kept until its next full GC.
+ */
+export function bucketIndexInto(points: Uint32Array, index: Uint32Array): Uint32Array {
   let i = 0;
-  for (let b = 0; b <= 65536; b++) {
+  for (let b = 0; b < RING_INDEX_SIZE; b++) {
     while (i < points.length && points[i]! >>> 16 < b) i++;
     index[b] = i;
   }

@@ -122,7 +122,7 @@ export class ShardCore extends ShardRequests {
         // The server of a steady answer (below), or NO_SERVER: apply() answers.
         let answered = NO_SERVER;
         steady: if (op === JOIN && zone < maxZones && player <= MAX_PLAYER_ID && (oneShard || this.ownsZone(zone))) {
-          const key = player | 0;
+          const key = (player + 1) | 0; // dirKey(player)
           let at = homes[i - chunk]! >> 1; // homeSlot(player), from warm()
           for (;;) {
             const k = dir[at << 1]!;
@@ -158,7 +158,7 @@ export class ShardCore extends ShardRequests {
           // The record is complete before it turns Active: a worker dying earlier leaves a Free
           // record that repair drops (and the seat just taken counted once too often, never short).
           const rb = r * REC_STRIDE;
-          rec[rb + R_PLAYER] = key;
+          rec[rb + R_PLAYER] = player | 0;
           rec[rb + R_SERVER] = h;
           rec[rb + R_ENTRY] = head;
           rec[rb + R_ZONE] = zone;
@@ -179,7 +179,7 @@ export class ShardCore extends ShardRequests {
         // A seated player's steady leave or move (see above). Anything else about the player
         // (unknown, held for a reconnect, in line) or its zones goes to apply().
         seatedPlayer: if ((op === LEAVE || op === QUIT || op === MOVE) && player <= MAX_PLAYER_ID) {
-          const key = player | 0;
+          const key = (player + 1) | 0; // dirKey(player)
           let at = homes[i - chunk]! >> 1;
           for (;;) {
             const k = dir[at << 1]!;
@@ -322,7 +322,7 @@ export class ShardCore extends ShardRequests {
       homes[i - from] = at;
       const k = dir[at]!;
       x ^= k;
-      if (k === (player | 0)) known++;
+      if (k === ((player + 1) | 0)) known++; // dirKey(player)
       const zone = zones[i]!;
       if (zone < maxZones) x ^= rows[zone * ZONE_STRIDE + Z_HEAD]!;
     }
@@ -331,7 +331,7 @@ export class ShardCore extends ShardRequests {
       const rec = this.rec;
       for (let i = from; i < to; i++) {
         const at = homes[i - from]!;
-        if (dir[at] === (players[i]! | 0)) x ^= rec[dir[at + 1]! * REC_STRIDE + R_STATE]!;
+        if (dir[at] === ((players[i]! + 1) | 0)) x ^= rec[dir[at + 1]! * REC_STRIDE + R_STATE]!;
       }
     }
     this.warmth = x;

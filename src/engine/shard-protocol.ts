@@ -20,7 +20,8 @@ export interface ShardWorkerData {
 
 export type ToShard =
   | { t: 'batch'; which: 0 | 1; from: number; to: number; now: number; number: number }
-  | { t: 'ring'; points: Uint32Array; slots: Int32Array; index: Uint32Array }
+  /** The ring's points and their slots; the worker rebuilds the bucket index itself (ring.ts). */
+  | { t: 'ring'; points: Uint32Array; slots: Int32Array }
   | { t: 'tick'; id: number; now: number }
   | { t: 'evacuate'; id: number; slot: number; reason: Reason; onlyIfRoom: boolean }
   | { t: 'playersOn'; id: number; slot: number }

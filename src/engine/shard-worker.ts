@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ShardCounter, batchViews, serverTableViews, shardStateViews, zoneTableViews } from '../core/layout.ts';
 import { ShardCore } from '../core/shard-core.ts';
 import { repairShard } from '../core/shard-repair.ts';
+import { RING_INDEX_SIZE, bucketIndexInto } from '../core/ring.ts';
 import type { FromShard, ShardWorkerData, ToShard } from './shard-protocol.ts';
 
 /**
@@ -15,6 +16,8 @@ const zones = zoneTableViews(data.zones);
 const state = shardStateViews(data.state);
 const mailboxes = [batchViews(data.mailboxes[0]), batchViews(data.mailboxes[1])] as const;
 const core = new ShardCore({ servers, zones, state }, data.index, data.shards, data.options);
+/** The ring's bucket index, rebuilt for each ring the coordinator sends (see bucketIndexInto). */
+const ringIndex = new Uint32Array(RING_INDEX_SIZE);
 
 if (Atomics.load(state.counters, ShardCounter.busy) === 1) {
   repairShard(servers, zones, state, data.index, data.shards);
@@ -40,7 +43,8 @@ port.on('message', (m: ToShard) => {
       return;
     }
     case 'ring':
-      core.ring = { points: m.points, slots: m.slots, index: m.index };
+      // Rebuilt in place: the ring is read only while this thread answers a batch or a tick.
+      core.ring = { points: m.points, slots: m.slots, index: bucketIndexInto(m.points, ringIndex) };
       return;
     case 'tick':
       Atomics.store(state.counters, ShardCounter.busy, 1);

@@ -182,7 +182,7 @@ export class ShardedEngine extends EngineBase {
         if (m.t === 'ready') {
           sh.ready = true;
           this.everReady = true;
-          if (this.ring) sh.post({ t: 'ring', ...this.ring });
+          if (this.ring) sh.post({ t: 'ring', points: this.ring.points, slots: this.ring.slots });
           for (const c of sh.controls.values()) sh.post(c.msg);
           if (sh.inFlight >= 0) this.sendInFlight(sh);
           else this.flush();
@@ -528,7 +528,7 @@ export class ShardedEngine extends EngineBase {
 
   protected shardsRing(ring: Ring): void {
     this.ring = ring;
-    for (const sh of this.shards) sh.post({ t: 'ring', ...ring });
+    for (const sh of this.shards) sh.post({ t: 'ring', points: ring.points, slots: ring.slots });
   }
 
   protected async shardsZones(): Promise<ZoneRow[]> {
