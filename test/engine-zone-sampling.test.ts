@@ -41,6 +41,10 @@ describe.each(ENGINE_KINDS)('zone sampling (%s engine)', (kind) => {
       expect(engine.sampleZones(part.joins, part.population, part.servers, high, high + 1)).toBe(bound);
       expect([part.joins[low], part.joins[high], part.population[high]]).toEqual([0, 2, 2]);
       expect(() => engine.sampleZones(part.joins, part.population, part.servers, 5, 2)).toThrow(/0 ≤ from ≤ to/);
+      // Arrays too short for maxZones (or not Uint32Array) are refused before anything is read.
+      const short = new Uint32Array(engine.options.maxZones - 1);
+      expect(() => engine.sampleZones(short, part.population)).toThrow(expect.objectContaining({ code: 'ZLB_ERR_INVALID_ARGUMENT', message: expect.stringMatching(/^joins: .*at least/) }));
+      expect(() => engine.sampleZones(part.joins, part.population, [] as unknown as Uint32Array)).toThrow(/servers: expected a Uint32Array/);
       // A zone used then emptied stays inside the bound (its join count is history).
       for (let p = 100; p < 102; p++) await engine.leave(p);
       expect(engine.sampleZones(a.joins, a.population, a.servers)).toBe(bound);

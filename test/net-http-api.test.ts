@@ -1,6 +1,8 @@
 /**
  * Every route of the HTTP JSON API, over loopback.
  */
+import { request as httpRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { ErrorCode } from '../src/core/errors.ts';
@@ -22,6 +24,30 @@ beforeAll(async () => {
 afterAll(async () => {
   await s.close();
 });
+
+/** POST `parts` as one body (its length declared up front), written one part at a time with pauses. */
+function chunkedPost(target: string, parts: string[]): Promise<{ status: number; text: string }> {
+  const { hostname, port, pathname } = new URL(target);
+  const length = parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ hostname, port, path: pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': length } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', reject);
+    void (async () => {
+      for (const part of parts) {
+        if (req.destroyed) return;
+        req.write(part);
+        await sleep(30);
+      }
+      req.end();
+    })();
+  });
+}
 
 describe('health', () => {
   it('GET / lists every route', async () => {
@@ -153,6 +179,22 @@ describe('players', () => {
     const tooMany = await request('POST', `${url}/v1/join/batch`, { joins: Array.from({ length: 101 }, (_, i) => ({ player: i, zone: 0 })) });
     expect(tooMany.status).toBe(413);
     expect(tooMany.body.error.code).toBe('ZLB_ERR_BATCH_TOO_LARGE');
+  });
+
+  it('a body that arrives in several chunks is read whole', async () => {
+    const joins = Array.from({ length: 30 }, (_, i) => ({ player: 300 + i, zone: i % 4 }));
+    const text = JSON.stringify({ joins });
+    // Three writes with pauses between them: the server gets the body in separate reads.
+    const parts = [text.slice(0, 7), text.slice(7, 400), text.slice(400)];
+    const r = await chunkedPost(`${url}/v1/join/batch`, parts);
+    expect(r.status).toBe(200);
+    // One answer per join, in order: the parts were joined in order, nothing lost or repeated.
+    const body = JSON.parse(r.text) as { results: { player: number }[] };
+    expect(body.results.map((x) => x.player)).toEqual(joins.map((j) => j.player));
+    // Over the limit across chunks: refused as soon as the limit is passed.
+    const big = await chunkedPost(`${url}/v1/join/batch`, ['{"joins":[', ' '.repeat(3 << 20), ' '.repeat(2 << 20), ']}']);
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.text).error.code).toBe('ZLB_ERR_PAYLOAD_TOO_LARGE');
   });
 
   it('POST /v1/move and /v1/leave; an unknown player gets status NotFound', async () => {

@@ -64,8 +64,3 @@ export function releaseSeat(t: ServerTable, handle: number): void {
   if (t.generation[slot] !== handleGeneration(handle)) return;
   Atomics.sub(t.count, slot, 1);
 }
-
-/** Free seats on a slot, as seen now (may be negative after a limit was lowered). */
-export function room(t: ServerTable, slot: number): number {
-  return t.limit[slot]! - t.count[slot]!;
-}

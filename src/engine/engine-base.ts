@@ -11,7 +11,7 @@ import { EventHub, type EngineEvent, type EngineEventListener } from './engine-e
 import { EngineStats } from './engine-stats.ts';
 import { parseHotZonePlan } from './hot-zone-plan.ts';
 import { ZoneChangeRelay } from './zone-change-relay.ts';
-import { sampleAllZones, sampleListedZones } from './zone-sampling.ts';
+import { sampleAllZones } from './zone-sampling.ts';
 import type {
   Engine,
   HeartbeatReport,
@@ -269,10 +269,6 @@ export abstract class EngineBase implements Engine {
 
   sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array, from = 0, to = Infinity): number {
     return sampleAllZones(this.zoneRows, Atomics.load(this.zoneBound, 0), this.options.maxZones, joins, population, servers, from, to);
-  }
-
-  sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void {
-    sampleListedZones(this.zoneRows, this.options.maxZones, zones, joins, population);
   }
 
   async setHotZone(zone: number, plan: HotZonePlan | null): Promise<void> {

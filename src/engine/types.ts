@@ -161,8 +161,6 @@ export interface Engine {
    * only zones in [from, to) below the bound are read (a caller that yields between slices).
    */
   sampleZones(joins: Uint32Array, population: Uint32Array, servers?: Uint32Array, from?: number, to?: number): number;
-  /** Same for the listed zones only: result i is for zones[i] (arrays at least zones.length long). */
-  sampleZoneList(zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void;
   /**
    * Hot-zone mitigation. With a plan: pre-split the zone across up to `plan.servers` servers
    * with room (chosen as an overflow chooses: neighbours' servers, the bounded-load ring, the

@@ -28,16 +28,3 @@ export function sampleAllZones(rows: Int32Array, bound: number, maxZones: number
   if (servers !== undefined) for (let zone = from, at = from * ZONE_STRIDE; zone < end; zone++, at += ZONE_STRIDE) servers[zone] = rows[at + Z_ENTRIES]!;
   return bound;
 }
-
-export function sampleListedZones(rows: Int32Array, maxZones: number, zones: Uint32Array, joins: Uint32Array, population: Uint32Array): void {
-  if (!(zones instanceof Uint32Array)) throw invalidArgument('zones', zones, 'a Uint32Array of zone ids');
-  const n = zones.length;
-  checkOut('joins', joins, n, 'zones.length');
-  checkOut('population', population, n, 'zones.length');
-  for (let i = 0; i < n; i++) {
-    const zone = zones[i]!;
-    if (zone >= maxZones) throw invalidArgument(`zones[${i}]`, zone, `a zone id below maxZones (${maxZones})`);
-    joins[i] = rows[zone * ZONE_STRIDE + Z_JOINS]!;
-    population[i] = rows[zone * ZONE_STRIDE + Z_POPULATION]!;
-  }
-}

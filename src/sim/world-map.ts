@@ -57,23 +57,3 @@ export function engineAdjacency(map: WorldMap): Record<string, number[]> {
   for (let z = 0; z < map.zones; z++) out[String(z)] = Array.from(map.neighbours.subarray(map.start[z]!, map.start[z + 1]!));
   return out;
 }
-
-/** Zones within `hops` walking steps of `zone` (itself included). */
-export function zonesWithin(map: WorldMap, zone: number, hops: number): number[] {
-  const seen = new Set<number>([zone]);
-  let frontier = [zone];
-  for (let h = 0; h < hops; h++) {
-    const next: number[] = [];
-    for (const z of frontier) {
-      for (let i = map.start[z]!; i < map.start[z + 1]!; i++) {
-        const n = map.neighbours[i]!;
-        if (!seen.has(n)) {
-          seen.add(n);
-          next.push(n);
-        }
-      }
-    }
-    frontier = next;
-  }
-  return [...seen];
-}
