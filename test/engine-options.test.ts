@@ -151,7 +151,7 @@ describe('resolveOptions', () => {
       queueLimit: 100_000,
       boundedLoadEpsilon: 0.25,
       ringPointsPerWeight: 40,
-      mergeBelow: 0.5,
+      mergeBelow: 0.6,
       roomListSize: 1024,
       tickMs: 100,
       admission: { confidence: 3, halfLife: 20, slopeHalfLife: 600, readingNoise: 0.01, priorSpread: 0.1, coldStart: 0.5 },

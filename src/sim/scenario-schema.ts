@@ -119,7 +119,7 @@ const engineSchema = z
     deadAfterMs: z.number().positive().default(5_000),
     whenFull: z.enum(['queue', 'refuse']).default('queue'),
     /** zonelb's merge hysteresis and bounded-load slack (its defaults). */
-    mergeBelow: z.number().gt(0).max(1).default(0.5),
+    mergeBelow: z.number().gt(0).max(1).default(0.6),
     boundedLoadEpsilon: z.number().min(0).max(10).default(0.25),
     /** Tell zonelb the map's adjacency (true), or let it learn neighbours from moves (false). */
     adjacency: z.boolean().default(true),
