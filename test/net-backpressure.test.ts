@@ -1,6 +1,7 @@
 /**
- * A gateway that stops reading is closed with 4008 (ZLB_ERR_SLOW_CONSUMER) once its unread
- * replies pass the limit, instead of growing zonelb's memory; other gateways are unaffected.
+ * A gateway that stops reading is closed with 4008 (ZLB_ERR_SLOW_CONSUMER) once what is unsent
+ * to it passes the limit, instead of growing zonelb's memory; other gateways are unaffected.
+ * A gateway that reads is not closed for a burst of re-placements larger than the limit.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Op, Status } from '../src/core/codes.ts';
@@ -61,4 +62,56 @@ it('closes a gateway that stops reading with 4008, after at most the limit plus 
   expect(replies).toBeGreaterThan(0);
   expect(replies).toBeLessThanOrEqual(sent);
   await until(() => s.server.stats.gatewaysOpen === 0, 'the slow gateway to be gone');
+});
+
+it('judges a gateway by what it left unread before a push, not by the push: a reading one takes bursts over the limit', async () => {
+  const fast = await GatewayClient.connect(s.gatewayUrl);
+  let pushed = 0;
+  fast.onReplacement((e) => {
+    pushed += e.count;
+  });
+  // The first test's players move from gs-1 to gs-a and gs-b, and 100 000 more join: each
+  // removal below pushes a burst of MBs, dozens of times the 64 KiB limit.
+  await request('POST', `${s.http}/v1/servers`, { id: 'gs-a', weight: 1000 });
+  await request('POST', `${s.http}/v1/servers`, { id: 'gs-b', weight: 1000 });
+  await request('DELETE', `${s.http}/v1/servers/gs-1`);
+  const players = new Uint32Array(N);
+  const zones = new Uint32Array(N);
+  for (let b = 0; b < 25; b++) {
+    for (let k = 0; k < N; k++) {
+      players[k] = 1_000_000 + b * N + k;
+      zones[k] = k % 500;
+    }
+    const a = await fast.send(new Uint8Array(N).fill(Op.Join), players, zones);
+    expect(a.statuses.every((x) => x === Status.Ok)).toBe(true);
+  }
+  const slow = await WsClient.connect(s.gatewayUrl);
+  const closed = new Promise<number>((resolve) => {
+    slow.onClose = (code) => resolve(code);
+  });
+  slow.pause();
+  const closesBefore = s.server.stats.slowConsumerCloses;
+  const pushedBefore = s.server.stats.replacementsPushed;
+  const readBefore = pushed;
+  // Remove a server (its players are re-placed and pushed), let the reading gateway read, put
+  // the server back; again. The paused one fills its kernel buffers, then zonelb's. Bounded:
+  // at most 30 removals.
+  for (let i = 0; i < 30 && s.server.stats.slowConsumerCloses === closesBefore; i++) {
+    const id = i % 2 === 0 ? 'gs-a' : 'gs-b';
+    expect((await request('DELETE', `${s.http}/v1/servers/${id}`)).status).toBe(200);
+    // A gateway sends while it reads: its request arrives behind a burst still unsent.
+    const a = await fast.send(Uint8Array.of(Op.Join), Uint32Array.of(2_000_000 + i), Uint32Array.of(7));
+    expect(a.statuses[0]).toBe(Status.Ok);
+    const sent = s.server.stats.replacementsPushed - pushedBefore;
+    await until(() => pushed - readBefore >= sent, 'the reading gateway to read the push', 10_000);
+    expect((await request('POST', `${s.http}/v1/servers`, { id, weight: 1000 })).status).toBe(201);
+  }
+  // Only the paused gateway was closed; the reading one got every event, and is open.
+  expect(s.server.stats.slowConsumerCloses).toBe(closesBefore + 1);
+  expect(pushed - readBefore).toBe(s.server.stats.replacementsPushed - pushedBefore);
+  expect(pushed - readBefore).toBeGreaterThan(100_000);
+  expect(s.server.stats.gatewaysOpen).toBe(1);
+  slow.resume();
+  expect(await closed).toBe(CloseCode.SlowConsumer);
+  await fast.close();
 });

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode } from '../core/errors.ts';
 import type { Engine } from '../engine/types.ts';
-import { REPLACEMENT_SIZE, REQUEST_SIZE, RESULT_SIZE, RequestBuffer, ResultEncoder, decodeGatewayBatch } from '../wire/codec.ts';
+import { REQUEST_SIZE, RESULT_SIZE, RequestBuffer, ResultEncoder, decodeGatewayBatch } from '../wire/codec.ts';
 import { BatchSlot, type SlotOwner } from './batch-slot.ts';
 import { CloseCode } from './close-codes.ts';
 import { closeReason, errorReplyFrame, peerError, type PeerError } from './frame-errors.ts';
@@ -23,6 +23,12 @@ import type { UwsModule, WebSocket, WebSocketBehavior } from './uws.ts';
 export const FRAME_OVERHEAD = 128;
 /** A fresh slot holds this many requests; it grows (powers of two) to the batches it sees. */
 const INITIAL_SLOT_CAPACITY = 16;
+/**
+ * uWebSockets.js drops (does not queue) a send past its maxBackpressure. zonelb bounds what a
+ * gateway may hold itself (GatewayConnection.isSlow, GatewayEndpoint.broadcast) and never lets
+ * a send reach this ceiling, the largest uWebSockets.js takes: nothing is ever dropped.
+ */
+const UWS_MAX_BACKPRESSURE = 0x7fffffff;
 
 export interface GatewayLimits {
   /** Engine option maxBatch: larger batches get ErrorReply ZLB_ERR_BATCH_TOO_LARGE. */
@@ -45,6 +51,11 @@ export function gatewayMaxPayload(maxBatch: number): number {
 /** One gateway socket and its pool of batch slots. */
 export class GatewayConnection implements SlotOwner {
   closed = false;
+  /**
+   * Bytes unsent just after the last push (see GatewayEndpoint.broadcast): replies may queue
+   * behind that burst without the gateway being judged slow, until it has read back under the limit.
+   */
+  pushBacklog = 0;
   private readonly free: BatchSlot[] = [];
   private allocated = 0;
 
@@ -83,10 +94,25 @@ export class GatewayConnection implements SlotOwner {
     else this.ws.cork(slot.flush);
   }
 
+  /**
+   * Stopped reading: more bytes unsent than the limit, beyond the last push's burst. A gateway
+   * that never reads is closed once its replies reach the limit; one that reads is never closed
+   * for a burst of re-placements (a crash of a big server) it is still reading.
+   */
+  isSlow(): boolean {
+    const buffered = this.ws.getBufferedAmount();
+    const limit = this.endpoint.limits.backpressureBytes;
+    if (buffered <= limit) {
+      this.pushBacklog = 0;
+      return false;
+    }
+    return buffered > limit + this.pushBacklog;
+  }
+
   flush(slot: BatchSlot): void {
     if (this.closed) return;
     const ep = this.endpoint;
-    if (this.ws.getBufferedAmount() > ep.limits.backpressureBytes) {
+    if (this.isSlow()) {
       ep.closeSlow(this);
       return;
     }
@@ -110,24 +136,24 @@ export class GatewayEndpoint {
   /** Only to read the seq of a batch refused for too many in flight; allocated on first use. */
   private overflow: RequestBuffer | undefined;
   private nextId = 1;
+  /** Most a gateway may have unsent once a push is queued: room left under uWebSockets.js's ceiling for the replies isSlow still lets through. */
+  private readonly pushCeiling: number;
 
   constructor(
     private readonly engine: Engine,
     readonly limits: GatewayLimits,
     readonly stats: NetStats,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.pushCeiling = UWS_MAX_BACKPRESSURE - limits.backpressureBytes - (limits.maxBatch * RESULT_SIZE + FRAME_OVERHEAD);
+  }
 
   behavior(uws: UwsModule): WebSocketBehavior<GatewayUserData> {
     const l = this.limits;
     return {
       compression: uws.DISABLED,
       maxPayloadLength: gatewayMaxPayload(l.maxBatch),
-      // uWebSockets.js drops (does not queue) a send past maxBackpressure. zonelb closes a
-      // gateway at backpressureBytes, checked before every send, so this ceiling (the limit plus
-      // the largest frames that can follow one check) is never reached and nothing is dropped.
-      maxBackpressure:
-        l.backpressureBytes + l.maxBatch * RESULT_SIZE + l.replacementsPerFrame * REPLACEMENT_SIZE + 4 * FRAME_OVERHEAD + 4096,
+      maxBackpressure: UWS_MAX_BACKPRESSURE,
       idleTimeout: l.idleTimeoutSec,
       sendPingsAutomatically: true,
       open: (ws) => this.open(ws),
@@ -147,7 +173,7 @@ export class GatewayEndpoint {
   private message(ws: WebSocket<GatewayUserData>, message: ArrayBuffer, isBinary: boolean): void {
     const conn = ws.getUserData().conn;
     if (conn === undefined || conn.closed) return;
-    if (ws.getBufferedAmount() > this.limits.backpressureBytes) {
+    if (conn.isSlow()) {
       this.closeSlow(conn);
       return;
     }
@@ -205,7 +231,7 @@ export class GatewayEndpoint {
     if (err.internal) this.log.error({ gateway: conn.id, code: err.code }, 'gateway batch failed');
     else this.log.debug({ gateway: conn.id, code: err.code, seq: err.seq, reason: err.message }, 'gateway frame refused');
     if (conn.closed) return; // a closed uWebSockets.js socket throws on any access
-    if (conn.ws.getBufferedAmount() > this.limits.backpressureBytes) {
+    if (conn.isSlow()) {
       this.closeSlow(conn);
       return;
     }
@@ -220,7 +246,7 @@ export class GatewayEndpoint {
     this.log.warn({ gateway: conn.id, buffered, limit: this.limits.backpressureBytes }, 'gateway closed: slow consumer');
     conn.ws.end(
       CloseCode.SlowConsumer,
-      closeReason(ErrorCode.SlowConsumer, `${buffered} bytes of replies unread, limit ${this.limits.backpressureBytes}`),
+      closeReason(ErrorCode.SlowConsumer, `${buffered} bytes unread, limit ${this.limits.backpressureBytes}`),
     );
   }
 
@@ -233,20 +259,28 @@ export class GatewayEndpoint {
     this.log.info({ gateway: conn.id, code, inFlight: conn.inFlight }, 'gateway disconnected');
   }
 
-  /** Push frames (re-placements) to every gateway, each connection corked once. */
+  /**
+   * Push frames (re-placements) to every gateway, each connection corked once. A gateway is
+   * judged slow by what it left unread before this push, not by the push itself: a crashed
+   * server's players make one burst (20 bytes each, 2 MB for 100 000), and a gateway that reads
+   * must not be closed, and miss the rest of it, because one burst is larger than the limit.
+   * What a gateway can make zonelb hold stays bounded: the limit and one push, then the limit
+   * again in replies behind it (isSlow).
+   */
   broadcast(frames: readonly Uint8Array[]): void {
+    let bytes = 0;
+    for (const frame of frames) bytes += frame.byteLength;
     for (const conn of this.connections) {
       if (conn.closed) continue;
+      const buffered = conn.ws.getBufferedAmount();
+      if (buffered > this.limits.backpressureBytes || buffered + bytes > this.pushCeiling) {
+        this.closeSlow(conn);
+        continue;
+      }
       conn.ws.cork(() => {
-        for (const frame of frames) {
-          if (conn.closed) return;
-          if (conn.ws.getBufferedAmount() > this.limits.backpressureBytes) {
-            this.closeSlow(conn);
-            return;
-          }
-          conn.ws.send(frame, true, false);
-        }
+        for (const frame of frames) conn.ws.send(frame, true, false);
       });
+      conn.pushBacklog = conn.ws.getBufferedAmount();
     }
   }
 
