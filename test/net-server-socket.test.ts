@@ -7,6 +7,7 @@ import { NO_SERVER } from '../src/core/codes.ts';
 import { ReportError, ServerClient } from '../src/net/server-client.ts';
 import { ReportKind, decodeErrorReply, encodeServerReport } from '../src/wire/codec.ts';
 import { WsClient } from '../src/net/ws-client.ts';
+import { CloseCode } from '../src/net/close-codes.ts';
 import { request, startTestServer, type TestServer } from './fixtures/net-harness.ts';
 
 let server: TestServer | undefined;
@@ -100,4 +101,29 @@ it('answers malformed and text frames with an ErrorReply', async () => {
   expect(reply.message).toContain('text frame');
   await raw.close();
   expect((await c.register('gs-1')).serverId).toBe('gs-1');
+});
+
+it('closes a game server that stops reading its acks with 4008; another is served meanwhile', async () => {
+  server = await startTestServer({ net: { serverBackpressureBytes: 16 * 1024 } });
+  const ws = await WsClient.connect(server.serverUrl);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.onClose = (code, reason) => resolve({ code, reason });
+  });
+  ws.pause();
+  ws.send(encodeServerReport({ kind: ReportKind.Register, serverId: 'gs-deaf', weight: 1, cpu: 0, memory: 0, players: 0 }));
+  const beat = encodeServerReport({ kind: ReportKind.Heartbeat, serverId: 'gs-deaf', weight: 1, cpu: 0.1, memory: 0.1, players: 0 }).slice();
+  // Each heartbeat is acked; kernel buffers take the first few MB of acks. Bounded: 400 000 beats.
+  const stats = server.server.stats;
+  for (let i = 0; i < 400_000 && stats.slowConsumerCloses === 0; i++) {
+    ws.send(beat);
+    if (i % 500 === 499) await new Promise((r) => setTimeout(r, 1));
+  }
+  expect(stats.slowConsumerCloses).toBe(1);
+  // Another game server is served meanwhile.
+  const other = await connect(server);
+  expect((await other.register('gs-other', 1)).errorCode).toBe('');
+  ws.resume();
+  const { code, reason } = await closed;
+  expect(code).toBe(CloseCode.SlowConsumer);
+  expect(reason).toMatch(/^ZLB_ERR_SLOW_CONSUMER: acks unread past 16384 bytes/);
 });
