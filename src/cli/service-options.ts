@@ -41,7 +41,7 @@ export const SERVICE_FLAGS: readonly OptionFlag[] = [
   { flag: 'max-zones', to: 'engine.maxZones', kind: 'int', help: 'zone ids are in [0, max-zones) (default 262144)' },
   { flag: 'max-players', to: 'engine.maxPlayers', kind: 'int', help: 'players one shard can hold (default 8388608); 68 bytes each are reserved, about 32 stay resident after long churn' },
   { flag: 'tick-ms', to: 'engine.tickMs', kind: 'number', help: 'background work period (default 100)' },
-  { flag: 'max-backpressure', to: 'net.gatewayBackpressureBytes', kind: 'int', help: 'unread reply bytes before a gateway is closed, code 4008 (default 8388608)' },
+  { flag: 'max-backpressure', to: 'net.gatewayBackpressureBytes', kind: 'int', help: 'bytes a gateway may leave unread (beyond the last re-placement push) before it is closed, code 4008 (default 8388608)' },
   { flag: 'max-in-flight', to: 'net.maxInFlightPerGateway', kind: 'int', help: 'batches one gateway may have awaiting answers (default 64)' },
   { flag: 'body-limit', to: 'net.httpBodyLimitBytes', kind: 'int', help: 'largest HTTP body in bytes (default 4194304)' },
   { flag: 'autoscale', to: 'scale.mode', kind: 'string', help: 'off | reactive | predictive: the autoscaler (default off; predictive runs reactive until it has two seasons of history)' },

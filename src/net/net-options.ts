@@ -12,8 +12,9 @@ export const netOptionsSchema = z
     /** TCP port for HTTP and WebSocket (0: any free port, read it back from the server). */
     port: z.number().int().min(0).max(65535).default(7700),
     /**
-     * Unsent bytes a gateway may have queued before it is closed as a slow consumer (close
-     * code 4008). Bounds the memory one gateway that stopped reading can hold.
+     * Unsent bytes a gateway may have queued, beyond what the last re-placement push left
+     * unsent, before it is closed as a slow consumer (close code 4008). One that stopped
+     * reading holds at most this, one push, and this again (gateway-socket.ts).
      */
     gatewayBackpressureBytes: z.number().int().min(64 * 1024).max(1 << 30).default(8 << 20),
     /** Same for game-server sockets (their acks are small). */
