@@ -11,7 +11,8 @@ import type { ServerTable } from './layout.ts';
  * moment earlier would have returned, and a race allows that moment anyway. On Node 20 an
  * Atomics.load is a builtin call (~9 ns, measured) against ~1 ns for a plain read, and a join
  * reads four fields. The one decision that must be exact, the seat, is made by the
- * compare-and-swap, against the very count it replaces.
+ * compare-and-swap, against the very count it replaces. With the table `exclusive` to one
+ * thread (the single-threaded engine), plain reads and writes decide the seat as exactly.
  */
 
 /** True when the handle still names a live incarnation that accepts new players. */
@@ -42,6 +43,11 @@ export function overLimit(t: ServerTable, handle: number): boolean {
 export function takeSeat(t: ServerTable, slot: number): boolean {
   const count = t.count;
   let seen = count[slot]!;
+  if (t.exclusive) {
+    if (seen >= t.limit[slot]!) return false;
+    count[slot] = seen + 1;
+    return true;
+  }
   for (;;) {
     // The limit is re-read each round: a heartbeat may lower it between attempts, and a seat
     // must never be granted against a limit older than the count it is compared with.
@@ -62,5 +68,6 @@ export function releaseSeat(t: ServerTable, handle: number): void {
   // seat from the new server. The control plane bumps the generation before resetting the
   // count, so a matching generation here means the count still belongs to this incarnation.
   if (t.generation[slot] !== handleGeneration(handle)) return;
-  Atomics.sub(t.count, slot, 1);
+  if (t.exclusive) t.count[slot]! -= 1;
+  else Atomics.sub(t.count, slot, 1);
 }

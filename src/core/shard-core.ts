@@ -108,6 +108,7 @@ export class ShardCore extends ShardRequests {
     const recordCapacity = s.recordCapacity;
     const maxZones = this.maxZones;
     const oneShard = this.shards === 1;
+    const exclusive = t.exclusive;
     // Steady joins answered, and seats they took since the last slow request (which may read
     // seatsSinceTick): kept in locals, written back when needed.
     let steady = 0;
@@ -145,10 +146,15 @@ export class ShardCore extends ShardRequests {
           // The record: the top of the free stack (freed last, so likely in cache), or a new one.
           const r = free > 0 ? freeRecord[free - 1]! : c[RECORD_HIGH]!;
           if (r >= recordCapacity) break steady;
-          // The seat, as takeSeat() takes it: CAS of the count against the limit.
+          // The seat, as takeSeat() takes it: CAS of the count against the limit (a plain
+          // increment when this thread is the table's only one).
           let seen = count[slot]!;
           for (;;) {
             if (seen >= limit[slot]!) break steady;
+            if (exclusive) {
+              count[slot] = seen + 1;
+              break;
+            }
             const found = Atomics.compareExchange(count, slot, seen, seen + 1);
             if (found === seen) break;
             seen = found;
@@ -251,7 +257,10 @@ export class ShardCore extends ShardRequests {
             if (op !== MOVE || h !== carry) {
               // giveBack(): the share drops before the seat, the seat before the record.
               serverSeats[carrySlot]! -= 1;
-              if (generation[carrySlot] === ((carry >>> 16) & 0x7fff)) Atomics.sub(count, carrySlot, 1);
+              if (generation[carrySlot] === ((carry >>> 16) & 0x7fff)) {
+                if (exclusive) count[carrySlot]! -= 1;
+                else Atomics.sub(count, carrySlot, 1);
+              }
             }
             if (op !== MOVE) {
               // freeRecord()

@@ -32,7 +32,8 @@ export class LocalEngine extends EngineBase {
   constructor(input: EngineOptionsInput = {}, runtime: EngineRuntime = {}) {
     const options: EngineOptions = resolveOptions({ ...input, shards: 1 });
     const serverBuffers = allocateServerTable(options.maxServers, options.roomListSize);
-    const servers = serverTableViews(serverBuffers);
+    // Nothing here runs on another thread: seats need no Atomics (see ServerTable.exclusive).
+    const servers = serverTableViews(serverBuffers, true);
     const zones = zoneTableViews(allocateZoneTable(options.maxZones, options.adjacency));
     super(options, servers, zones, runtime);
     const state = shardStateViews(
