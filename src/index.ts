@@ -8,7 +8,7 @@
  */
 import { LocalEngine } from './engine/local-engine.ts';
 import { ShardedEngine } from './engine/sharded-engine.ts';
-import type { EngineOptionsInput } from './core/options.ts';
+import { defaultShards, type EngineOptionsInput } from './core/options.ts';
 import type { EngineRuntime } from './engine/engine-base.ts';
 import type { Engine } from './engine/types.ts';
 
@@ -17,15 +17,16 @@ export type { EngineRuntime, Clock } from './engine/engine-base.ts';
 export type * from './engine/types.ts';
 export { Op, Status, Reason, ServerState, NO_SERVER, statusName, handleSlot, handleGeneration } from './core/codes.ts';
 export { ErrorCode, ZonelbError } from './core/errors.ts';
-export { resolveOptions, optionsSchema, type EngineOptions, type EngineOptionsInput } from './core/options.ts';
+export { defaultShards, resolveOptions, optionsSchema, type EngineOptions, type EngineOptionsInput } from './core/options.ts';
 export { MAX_PLAYER_ID } from './core/layout.ts';
 
 /**
- * The engine for `options.shards`: worker threads when there is more than one shard, the
- * single-threaded engine otherwise (same behaviour, no thread hop).
+ * The engine for `options.shards` (by default one per core but the caller's, see
+ * defaultShards): worker threads when there is more than one shard, the single-threaded
+ * engine otherwise (same behaviour, no thread hop).
  */
 export async function createEngine(options: EngineOptionsInput = {}, runtime: EngineRuntime = {}): Promise<Engine> {
-  const shards = options.shards;
+  const shards = options.shards ?? defaultShards();
   if (shards === 1) return new LocalEngine(options, runtime);
   return ShardedEngine.start(options, runtime);
 }

@@ -1,11 +1,14 @@
 /**
  * Engine options (src/core/options.ts): every rule of the schema refuses a bad value with
  * ZLB_ERR_INVALID_OPTION naming the field; boundary values are accepted; defaults are filled
- * in and the result is frozen; both engines refuse bad options before starting anything.
+ * in and the result is frozen; both engines refuse bad options before starting anything;
+ * createEngine picks the engine for the shard count.
  */
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, ZonelbError } from '../src/core/errors.ts';
-import { resolveOptions, type EngineOptionsInput } from '../src/core/options.ts';
+import { defaultShards, resolveOptions, type EngineOptionsInput } from '../src/core/options.ts';
+import { createEngine } from '../src/index.ts';
 import { LocalEngine } from '../src/engine/local-engine.ts';
 import { ShardedEngine } from '../src/engine/sharded-engine.ts';
 import { caught } from './fixtures/engine-harness.ts';
@@ -163,6 +166,26 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ admission: { confidence: 2 } }).admission).toEqual({ confidence: 2, halfLife: 20, slopeHalfLife: 600, readingNoise: 0.01, priorSpread: 0.1, coldStart: 0.5 });
     // A partial limits object keeps the other limits' defaults.
     expect(resolveOptions({ limits: { cpu: 0.5 } }).limits).toEqual({ cpu: 0.5, memory: 0.9, playersPerServer: 1000 });
+  });
+
+  it('defaults to a shard per core but the one the caller runs on, at least one', () => {
+    expect([1, 2, 3, 8, 65, 192].map((cores) => defaultShards(cores))).toEqual([1, 1, 2, 7, 64, 64]);
+    expect(resolveOptions({}).shards).toBe(defaultShards(availableParallelism()));
+  });
+});
+
+describe('createEngine', () => {
+  it('runs one shard on the caller\'s thread and more in worker threads, the default included', async () => {
+    const one = await createEngine({ shards: 1 }, { autoTick: false });
+    const two = await createEngine({ shards: 2 }, { autoTick: false });
+    const unset = await createEngine({}, { autoTick: false });
+    try {
+      expect(one).toBeInstanceOf(LocalEngine);
+      expect(two).toBeInstanceOf(ShardedEngine);
+      expect(unset).toBeInstanceOf(defaultShards() === 1 ? LocalEngine : ShardedEngine);
+    } finally {
+      await Promise.all([one.close(), two.close(), unset.close()]);
+    }
   });
 });
 

@@ -27,7 +27,7 @@ export interface OptionFlag {
 export const SERVICE_FLAGS: readonly OptionFlag[] = [
   { flag: 'port', to: 'net.port', kind: 'int', help: 'TCP port for HTTP and WebSocket (default 7700; 0 = any free port)' },
   { flag: 'host', to: 'net.host', kind: 'string', help: 'interface to listen on (default 0.0.0.0)' },
-  { flag: 'shards', to: 'engine.shards', kind: 'int', help: 'shard worker threads (default: CPU cores; 1 = no worker threads)' },
+  { flag: 'shards', to: 'engine.shards', kind: 'int', help: 'shard worker threads (default: CPU cores - 1, at least 1; 1 = the engine on the main thread, no worker threads)' },
   { flag: 'cpu-limit', to: 'engine.limits.cpu', kind: 'number', help: 'a server takes no new player past this CPU fraction (default 0.8)' },
   { flag: 'memory-limit', to: 'engine.limits.memory', kind: 'number', help: 'same for memory (default 0.9)' },
   { flag: 'players-per-server', to: 'engine.limits.playersPerServer', kind: 'int', help: 'player cap of a weight-1 server (default 1000)' },

@@ -55,10 +55,23 @@ const admissionSchema = z
   })
   .strict();
 
+/** Most shards an engine runs. */
+const MAX_SHARDS = 64;
+
+/** One shard per core but the caller's own, at least one, at most MAX_SHARDS (see `shards`). */
+export function defaultShards(cores = availableParallelism()): number {
+  return Math.min(MAX_SHARDS, Math.max(1, cores - 1));
+}
+
 export const optionsSchema = z
   .object({
-    /** Worker threads; each owns the zones that hash to it. */
-    shards: z.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
+    /**
+     * Worker threads; each owns the zones that hash to it. 1 runs the engine on the caller's
+     * thread, with no worker. The default leaves a core to the caller's thread (the front end
+     * and control plane): on two cores, that is 1, which bench:ws and the demo measured faster
+     * on every figure than two workers (bench/RESULTS.md, "Default shard count").
+     */
+    shards: z.number().int().min(1).max(MAX_SHARDS).default(defaultShards()),
     /** Server slots in the shared table (at most 65536: a handle keeps 16 bits for the slot). */
     maxServers: z.number().int().min(1).max(MAX_SERVER_SLOTS).default(16_384),
     /** Zone ids are integers in [0, maxZones). */
