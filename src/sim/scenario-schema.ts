@@ -5,6 +5,7 @@
  * defaults in one place; errors name the field.
  */
 import { z } from 'zod';
+import { resolveOptions } from '../core/options.ts';
 
 const at = z.number().min(0).describe('seconds from the start of the run');
 /** Omitted: the zone with the highest base popularity (the world's busiest place). */
@@ -110,17 +111,20 @@ const fleetSchema = z
   })
   .strict();
 
+/** zonelb's own defaults: a scenario that leaves an engine setting out runs zonelb as shipped. */
+const ENGINE_DEFAULTS = resolveOptions({ shards: 1 });
+
 const engineSchema = z
   .object({
-    cpuLimit: z.number().gt(0).max(1).default(0.8),
-    memoryLimit: z.number().gt(0).max(1).default(0.9),
-    reconnectMs: z.number().min(0).default(30_000),
-    suspectAfterMs: z.number().positive().default(3_000),
-    deadAfterMs: z.number().positive().default(5_000),
-    whenFull: z.enum(['queue', 'refuse']).default('queue'),
-    /** zonelb's merge hysteresis and bounded-load slack (its defaults). */
-    mergeBelow: z.number().gt(0).max(1).default(0.6),
-    boundedLoadEpsilon: z.number().min(0).max(10).default(0.25),
+    cpuLimit: z.number().gt(0).max(1).default(ENGINE_DEFAULTS.limits.cpu),
+    memoryLimit: z.number().gt(0).max(1).default(ENGINE_DEFAULTS.limits.memory),
+    reconnectMs: z.number().min(0).default(ENGINE_DEFAULTS.reconnectMs),
+    suspectAfterMs: z.number().positive().default(ENGINE_DEFAULTS.suspectAfterMs),
+    deadAfterMs: z.number().positive().default(ENGINE_DEFAULTS.deadAfterMs),
+    whenFull: z.enum(['queue', 'refuse']).default(ENGINE_DEFAULTS.whenFull),
+    /** zonelb's merge hysteresis and bounded-load slack. */
+    mergeBelow: z.number().gt(0).max(1).default(ENGINE_DEFAULTS.mergeBelow),
+    boundedLoadEpsilon: z.number().min(0).max(10).default(ENGINE_DEFAULTS.boundedLoadEpsilon),
     /** Tell zonelb the map's adjacency (true), or let it learn neighbours from moves (false). */
     adjacency: z.boolean().default(true),
   })
