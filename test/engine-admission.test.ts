@@ -77,6 +77,7 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
   it('extrapolates memory: 40 players at memory 0.6 → limit 59 (0.015 each; 60 would reach 0.9)', async () => {
     h = await startEngine(kind, HIGH_CAP, FRESH);
     h.engine.registerServer({ id: 'a' });
+    await joinMany(h.engine, ZONE, 0, 40);
     const s = h.engine.heartbeat('a', { cpu: 0.2, memory: 0.6, players: 40 });
     expect(s.limit).toBe(59);
     expectLimitIsLargestBelow(s, 0.6, s.memoryPerPlayer, 0.9);
@@ -120,6 +121,7 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
   it('uses the fitted per-player slope once the player count varies: limit = largest count below the threshold', async () => {
     h = await startEngine(kind, HIGH_CAP, FRESH);
     h.engine.registerServer({ id: 'a' });
+    await joinMany(h.engine, ZONE, 0, 30);
     h.engine.heartbeat('a', { cpu: 0.2, memory: 0.1, players: 10 });
     h.engine.heartbeat('a', { cpu: 0.3, memory: 0.15, players: 20 });
     const s = h.engine.heartbeat('a', { cpu: 0.4, memory: 0.2, players: 30 });
@@ -127,6 +129,45 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
     expect(s.cpuPerPlayer).toBeCloseTo(0.01, 9);
     expect(s.limit).toBe(69);
     expectLimitIsLargestBelow(s, 0.4, s.cpuPerPlayer, 0.8);
+  });
+
+  it('gives only the seats beside players a server reports that zonelb did not seat (zonelb restarted), and more as they leave', async () => {
+    h = await startEngine(kind, HIGH_CAP, FRESH);
+    h.engine.registerServer({ id: 'a' });
+    // 90 players zonelb knows nothing of, at 0.008 each: 99 would be 0.792, 100 would reach 0.8.
+    expect(h.engine.heartbeat('a', { cpu: 0.72, memory: 0.1, players: 90 })).toMatchObject({ limit: 9, players: 0, reportedPlayers: 90 });
+    const first = await joinMany(h.engine, ZONE, 0, 20);
+    expect(first.filter((p) => p.status === Status.Ok).length).toBe(9);
+    expect(first[9]!.status).toBe(Status.Full);
+    // The server now reports them all: still no room.
+    expect(h.engine.heartbeat('a', { cpu: 0.792, memory: 0.1, players: 99 })).toMatchObject({ limit: 9, players: 9 });
+    expect((await h.engine.join(100, ZONE)).status).toBe(Status.Full);
+    // 30 of the others log out (through their own gateway path): 69 players, room for 30 more.
+    expect(h.engine.heartbeat('a', { cpu: 0.552, memory: 0.1, players: 69 })).toMatchObject({ limit: 39, players: 9 });
+    const more = await joinMany(h.engine, ZONE, 200, 31);
+    expect(more.filter((p) => p.status === Status.Ok).length).toBe(30);
+    expect(more[30]!.status).toBe(Status.Full);
+  });
+
+  it('takes a load sent with the registration as its first heartbeat; a bad one registers nothing', async () => {
+    h = await startEngine(kind, HIGH_CAP, FRESH);
+    expect(() => h.engine.registerServer({ id: 'a', load: { cpu: 0.72, memory: 0.1, players: -1 } })).toThrow(
+      expect.objectContaining({ code: 'ZLB_ERR_INVALID_ARGUMENT', field: 'load.players' }),
+    );
+    expect(h.engine.servers()).toEqual([]);
+    expect(h.engine.registerServer({ id: 'a', load: { cpu: 0.72, memory: 0.1, players: 90 } })).toMatchObject({ limit: 9, reportedPlayers: 90 });
+    const placed = await joinMany(h.engine, ZONE, 0, 10);
+    expect(placed.filter((p) => p.status === Status.Ok).length).toBe(9);
+  });
+
+  it('takes nothing off the limit for seats zonelb holds beyond the players reported (joins on their way, reconnects)', async () => {
+    h = await startEngine(kind, HIGH_CAP, FRESH);
+    h.engine.registerServer({ id: 'a' });
+    await joinMany(h.engine, ZONE, 0, 40);
+    // 10 of the 40 have not reached the server yet: 30 players at 0.01 each, 79 in all fit.
+    expect(h.engine.heartbeat('a', { cpu: 0.3, memory: 0.1, players: 30 })).toMatchObject({ limit: 79, players: 40 });
+    const more = await joinMany(h.engine, ZONE, 40, 40);
+    expect(more.filter((p) => p.status === Status.Ok).length).toBe(39);
   });
 
   it('recomputes the cap when a heartbeat changes the weight; a lowered cap keeps its players', async () => {

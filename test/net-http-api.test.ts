@@ -112,6 +112,22 @@ describe('servers', () => {
     expect(again.body.handle).toBe(r.body.handle);
   });
 
+  it('POST /v1/servers takes a load as the first heartbeat; a bad one is refused and registers nothing', async () => {
+    const r = await request('POST', `${url}/v1/servers`, { id: 'gs-busy', load: { cpu: 0.5, memory: 0.3, players: 100 } });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ id: 'gs-busy', reportedPlayers: 100, players: 0 });
+    // 100 players it already hosts, at 0.005 CPU each or less: at most 59 seats for zonelb.
+    expect(r.body.limit).toBeLessThanOrEqual(59);
+    const bad = await request('POST', `${url}/v1/servers`, { id: 'gs-bad', load: { cpu: 1.5, memory: 0.3, players: 1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: ErrorCode.InvalidArgument, field: 'load.cpu' });
+    const typo = await request('POST', `${url}/v1/servers`, { id: 'gs-bad', load: { cpu: 0.5, memory: 0.3, player: 1 } });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error.field).toBe('load.player');
+    expect((await request('GET', `${url}/v1/servers/gs-bad`)).status).toBe(404);
+    await request('DELETE', `${url}/v1/servers/gs-busy`);
+  });
+
   it('GET /v1/servers lists servers with load and limits; GET /v1/servers/:id shows one', async () => {
     await request('POST', `${url}/v1/servers`, { id: 'eu/gs-2' });
     const list = await request('GET', `${url}/v1/servers`);

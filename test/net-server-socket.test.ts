@@ -55,6 +55,21 @@ it('registers a server and takes its heartbeats; the engine sees the load', asyn
   expect(listed.body.handle).toBe(ack.handle);
 });
 
+it('takes a Register carrying load as the first heartbeat (players zonelb did not seat leave it fewer seats)', async () => {
+  server = await startTestServer();
+  const c = await connect(server);
+  // Already hosting 100 players at 0.005 CPU each or less: at most 59 more fit below 0.8.
+  await c.register('gs-full', 1, '', { cpu: 0.5, memory: 0.3, players: 100 });
+  const full = server.engine.server('gs-full');
+  expect(full).toMatchObject({ reportedPlayers: 100, players: 0 });
+  expect(full.cpu).toBeCloseTo(0.5, 5);
+  expect(full.limit).toBeLessThanOrEqual(59);
+  // Without load fields it is a plain registration: the limit of a server not heard from yet.
+  await c.register('gs-new');
+  expect(server.engine.server('gs-new')).toMatchObject({ reportedPlayers: 0, cpu: 0 });
+  expect(server.engine.server('gs-new').limit).toBeGreaterThan(59);
+});
+
 it('acks a drain, then a leave, in order with the heartbeats sent behind them', async () => {
   server = await startTestServer();
   const c = await connect(server);

@@ -40,6 +40,12 @@ describe('pickScaleIn', () => {
     expect(pickScaleIn(fleet, 4).map((s) => s.id)).toEqual(['big']);
   });
 
+  it('counts the players a server reports beyond zonelb\'s seats (zonelb restarted while they played)', () => {
+    const fleet = [{ ...server('restarted', 0), reportedPlayers: 8 }, server('b', 2), server('c', 5)];
+    expect(pickScaleIn(fleet, 1).map((s) => s.id)).toEqual(['b']);
+    expect(pickScaleIn(fleet, 2).map((s) => s.id)).toEqual(['b', 'c']);
+  });
+
   it('never takes the last active server, nor one that is not active', () => {
     expect(pickScaleIn([server('a', 0)], 1)).toEqual([]);
     const fleet = [server('a', 0, 1, 'draining'), server('b', 0, 1, 'suspect'), server('c', 1), server('d', 4)];
@@ -151,12 +157,26 @@ describe('scale-in on a LocalEngine', () => {
     // The last one finishes its session: only now is the server removed, and released once.
     for (const p of onSmall) if ((await where(p)) === small.id) await e.leave(p);
     expect(e.server(small.id).players).toBe(0);
+    // Its last report still counts that player: removed once the server reports itself empty too.
+    expect(await lifecycle.step(now)).toEqual([]);
+    await advance(e, 100);
     expect(await lifecycle.step(now)).toEqual([small.id]);
     expect(released).toEqual([small.id]);
     expect(e.hasServer(small.id)).toBe(false);
     expect(await lifecycle.step(now)).toEqual([]);
     const removed = events.find((x) => x.type === 'server-removed');
     expect(removed).toMatchObject({ serverId: small.id, players: 0 });
+  });
+
+  it('counts players the servers report but zonelb did not seat (zonelb restarted) as demand, and drains none of their servers', async () => {
+    const { engine: e, events } = start();
+    for (const id of ['s0', 's1', 's2', 's3']) e.registerServer({ id, load: { cpu: 0.1, memory: 0.1, players: 8 } });
+    await e.tick(now);
+    const scaler = autoscaler(e);
+    // 32 players on 40 seats: 80 %, above the 70 % target's band. By zonelb's seats alone (none) it would scale in.
+    expect(await scaler.evaluate(now)).toMatchObject({ demand: 32, direction: 'out', actual: 4 });
+    expect(e.servers().map((s) => s.state)).toEqual(['active', 'active', 'active', 'active']);
+    expect(events.filter((x) => x.type === 'server-draining')).toEqual([]);
   });
 
   it('keeps a draining server while a reconnecting player holds a seat on it, and removes it after the seat expires', async () => {
@@ -176,7 +196,11 @@ describe('scale-in on a LocalEngine', () => {
       await scaler.evaluate(now);
       expect(e.hasServer('a')).toBe(true);
     }
-    await advance(e, 1500); // the seat expires
+    await advance(e, 1500); // the seat expires, after a heartbeat that still reported it
+    await scaler.evaluate(now);
+    expect(e.server('a').players).toBe(0);
+    expect(e.hasServer('a')).toBe(true);
+    await advance(e, 1000); // reported empty
     await scaler.evaluate(now);
     expect(e.hasServer('a')).toBe(false);
     expect(events.find((x) => x.type === 'server-removed')).toMatchObject({ serverId: 'a', players: 0 });

@@ -12,7 +12,7 @@ import { ErrorCode, ZonelbError, invalidArgument, unknownServer } from '../core/
 import { FleetField, type ServerTable } from '../core/layout.ts';
 import { EMPTY_RING, buildRing, updateRing, type Ring, type RingMember } from '../core/ring.ts';
 import type { EngineOptions } from '../core/options.ts';
-import type { HeartbeatReport, ServerInfo, ServerSpec } from './types.ts';
+import type { HeartbeatReport, LoadReport, ServerInfo, ServerSpec } from './types.ts';
 import type { EventHub } from './engine-events.ts';
 
 /**
@@ -57,13 +57,21 @@ export class ControlPlane {
     if (spec.address !== undefined && (typeof spec.address !== 'string' || spec.address.length > 256)) {
       throw invalidArgument('address', spec.address, 'a string of at most 256 characters');
     }
+    // Checked before anything changes: a bad load registers nothing.
+    const load = spec.load === undefined ? undefined : checkLoad(spec.load, 'load.');
+    const info = this.registerSlot(id, weight, spec.address, now);
+    // A server declared dead but not yet evacuated stays so (as without a load): it registers anew once gone.
+    return load === undefined || info.state === 'dead' ? info : this.heartbeat(id, load, now);
+  }
+
+  private registerSlot(id: string, weight: number, address: string | undefined, now: number): ServerInfo {
     const existing = this.bySlot.get(id);
     if (existing !== undefined) {
       // A live server registering again (e.g. after a zonelb restart on its side) keeps its
       // incarnation: its players are still there.
       const t = this.t;
       t.weight[existing] = weight;
-      if (spec.address !== undefined) this.addresses[existing] = spec.address;
+      if (address !== undefined) this.addresses[existing] = address;
       this.lastHeartbeat[existing] = now;
       if (Atomics.load(t.state, existing) === ServerState.Suspect) {
         this.setState(existing, ServerState.Active);
@@ -82,7 +90,7 @@ export class ControlPlane {
     }
     const t = this.t;
     this.ids[slot] = id;
-    this.addresses[slot] = spec.address ?? '';
+    this.addresses[slot] = address ?? '';
     this.bySlot.set(id, slot);
     this.lastHeartbeat[slot] = now;
     this.reportedPlayers[slot] = 0;
@@ -101,13 +109,7 @@ export class ControlPlane {
 
   heartbeat(id: string, report: HeartbeatReport, now: number): ServerInfo {
     const slot = this.slotOf(id);
-    if (report === null || typeof report !== 'object') throw invalidArgument('report', report, 'an object');
-    const cpu = checkFraction('cpu', report.cpu);
-    const memory = checkFraction('memory', report.memory);
-    const players = report.players;
-    if (!Number.isInteger(players) || players < 0 || players > 1e8) {
-      throw invalidArgument('players', players, 'an integer ≥ 0');
-    }
+    const { cpu, memory, players } = checkLoad(report);
     const weight = report.weight === undefined ? undefined : checkWeight(report.weight);
     const t = this.t;
     const state = Atomics.load(t.state, slot);
@@ -133,10 +135,19 @@ export class ControlPlane {
     return this.info(slot);
   }
 
+  /**
+   * The seats zonelb may hold on a server: the players its readings say it can hold, less the
+   * players it reports that zonelb holds no seat for (zonelb restarted while the fleet was
+   * full, or players seated some other way): they use the server all the same. A seat held
+   * for a reconnect or a join on its way makes the count exceed the report; that is not a
+   * player of someone else's, so nothing is taken off then.
+   */
   private recomputeLimit(slot: number): void {
     const t = this.t;
-    const limit = this.cost.limit(slot, t.weight[slot]!, this.reportedPlayers[slot]!);
-    Atomics.store(t.limit, slot, limit);
+    const reported = this.reportedPlayers[slot]!;
+    const limit = this.cost.limit(slot, t.weight[slot]!, reported);
+    const unseated = Math.max(0, reported - Atomics.load(t.count, slot));
+    Atomics.store(t.limit, slot, Math.max(0, limit - unseated));
   }
 
   /** Stop new joins on a server. Returns its slot. */
@@ -331,6 +342,18 @@ function checkWeight(w: unknown): number {
     throw invalidArgument('weight', w, 'a finite number > 0 and ≤ 1000');
   }
   return w;
+}
+
+/** `prefix` names where the load sits in the request ("load." in a registration). */
+function checkLoad(report: LoadReport, prefix = ''): LoadReport {
+  if (report === null || typeof report !== 'object') throw invalidArgument(prefix ? prefix.slice(0, -1) : 'report', report, 'an object');
+  const cpu = checkFraction(`${prefix}cpu`, report.cpu);
+  const memory = checkFraction(`${prefix}memory`, report.memory);
+  const players = report.players;
+  if (!Number.isInteger(players) || players < 0 || players > 1e8) {
+    throw invalidArgument(`${prefix}players`, players, 'an integer ≥ 0');
+  }
+  return { cpu, memory, players };
 }
 
 function checkFraction(field: string, v: unknown): number {

@@ -12,16 +12,26 @@ export interface ServerSpec {
   weight?: number;
   /** Where gateways reach it (host:port); zonelb only passes it on. */
   address?: string;
+  /**
+   * Its load as it registers, taken as its first heartbeat. A server that already holds players
+   * (zonelb restarted, or the server did) should send it: until a heartbeat shows them, zonelb
+   * would offer the seats of an empty server.
+   */
+  load?: LoadReport;
 }
 
-/** A heartbeat: the server's own view of its load. */
-export interface HeartbeatReport {
+/** What a game server measures of itself. */
+export interface LoadReport {
   /** CPU use as a fraction 0..1. */
   cpu: number;
   /** Memory use as a fraction 0..1. */
   memory: number;
   /** Players the server hosts now. */
   players: number;
+}
+
+/** A heartbeat: the server's own view of its load. */
+export interface HeartbeatReport extends LoadReport {
   /** A changed weight, if any. */
   weight?: number;
 }
@@ -45,7 +55,10 @@ export interface ServerInfo {
   address: string;
   /** Seats taken (placed and reserved players), as counted by the engine. */
   players: number;
-  /** Admission limit: the most players it may hold now. */
+  /**
+   * Admission limit: the most seats the engine may hold on it now (the players its readings say
+   * it can hold, less those it reports beyond the engine's seats).
+   */
   limit: number;
   /** Weighted player cap. */
   cap: number;

@@ -15,20 +15,17 @@ export const joinBody = z.object({ player, zone }).strict();
 export const joinBatchBody = z.object({ joins: z.array(joinBody) }).strict();
 export const leaveBody = z.object({ player }).strict();
 export const moveBody = z.object({ player, zone }).strict();
+const load = { cpu: z.number(), memory: z.number(), players: z.number().int().min(0) };
 export const registerBody = z
   .object({
     id: z.string().min(1).max(128),
     weight: z.number().optional(),
     address: z.string().max(256).optional(),
+    load: z.object(load).strict().optional(),
   })
   .strict();
 export const heartbeatBody = z
-  .object({
-    cpu: z.number(),
-    memory: z.number(),
-    players: z.number().int().min(0),
-    weight: z.number().optional(),
-  })
+  .object({ ...load, weight: z.number().optional() })
   .strict();
 export const drainBody = z.object({ move: z.boolean().optional() }).strict();
 

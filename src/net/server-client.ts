@@ -12,6 +12,7 @@ import {
   encodeServerReport,
   type ServerAckMessage,
 } from '../wire/codec.ts';
+import type { LoadReport } from '../engine/types.ts';
 import { WsClient, type WsClientOptions } from './ws-client.ts';
 
 /** zonelb refused a report: `code` is the ZLB_ERR_* code from the ServerAck or ErrorReply. */
@@ -23,12 +24,6 @@ export class ReportError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface LoadReport {
-  cpu: number;
-  memory: number;
-  players: number;
 }
 
 export class ServerClient {
@@ -48,8 +43,9 @@ export class ServerClient {
     return new ServerClient(await WsClient.connect(url, options));
   }
 
-  register(serverId: string, weight = 1, address = ''): Promise<ServerAckMessage> {
-    return this.report(encodeServerReport({ kind: ReportKind.Register, serverId, cpu: 0, memory: 0, players: 0, weight, address }));
+  /** `load`: the server's load as it registers (its first heartbeat); send it if it already holds players. */
+  register(serverId: string, weight = 1, address = '', load: LoadReport = { cpu: 0, memory: 0, players: 0 }): Promise<ServerAckMessage> {
+    return this.report(encodeServerReport({ kind: ReportKind.Register, serverId, ...load, weight, address }));
   }
 
   heartbeat(serverId: string, load: LoadReport): Promise<ServerAckMessage> {

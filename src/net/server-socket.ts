@@ -114,7 +114,9 @@ export class ServerEndpoint {
     try {
       switch (r.kind) {
         case ReportKind.Register: {
-          const { info } = this.fleet.register({ id, weight: r.weight > 0 ? r.weight : undefined, address: r.address || undefined }, 'ws');
+          // Load fields all 0 (absent in the frame) mean none: the server reports at its first heartbeat.
+          const load = r.cpu > 0 || r.memory > 0 || r.players > 0 ? { cpu: r.cpu, memory: r.memory, players: r.players } : undefined;
+          const { info } = this.fleet.register({ id, weight: r.weight > 0 ? r.weight : undefined, address: r.address || undefined, load }, 'ws');
           conn.serverIds.add(id);
           this.ack(conn, id, info.handle);
           return;

@@ -10,6 +10,7 @@ import type { Limits } from '../core/admission.ts';
 import type { Engine } from '../engine/types.ts';
 import { DrainLifecycle, type Draining } from './drain-lifecycle.ts';
 import { FleetCapacity } from './fleet-capacity.ts';
+import { hostedPlayers } from './hosted-players.ts';
 import type { ForecastErrorSnapshot } from './forecast-error.ts';
 import type { ScaleMode, ScalePolicy } from './predictive-scaler.ts';
 import type { ScaleProvider } from './provider.ts';
@@ -36,7 +37,7 @@ export interface AutoscaleStatus {
   actual: number;
   pending: number;
   draining: number;
-  /** Seats wanted now (players and reserved seats, plus the queue), and the demand decided on. */
+  /** Seats wanted now (players and reserved seats, or more if servers report more; plus the queue), and the demand decided on. */
   demand: number;
   demandUsed: number;
   queued: number;
@@ -95,7 +96,7 @@ export class Autoscaler {
       ids.add(s.id);
       weights.set(s.id, s.weight);
       registered += s.weight;
-      players += s.players;
+      players += hostedPlayers(s);
       if (s.state === 'active' || s.state === 'suspect') active += s.weight;
     }
     const queued = this.engine.queued();

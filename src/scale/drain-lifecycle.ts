@@ -1,13 +1,15 @@
 /**
  * Scale-in as drain, then remove: a chosen server stops taking joins, its players are moved
  * where there is room (and retried every `retryMoveMs` while some are left), the rest are left
- * to finish their sessions, and only a server with no player and no reserved seat left is
- * removed from the engine and handed back to the provider. A server is never removed with
+ * to finish their sessions, and only a server with no player and no reserved seat left, by
+ * zonelb's count and by its own last report, is removed from the engine and handed back to the
+ * provider. A server is never removed with
  * players on it; one that dies while draining is simply forgotten (the failure detector has
  * re-placed its players).
  */
 import { ErrorCode, ZonelbError } from '../core/errors.ts';
 import type { Engine } from '../engine/types.ts';
+import { hostedPlayers } from './hosted-players.ts';
 
 export type DrainEngine = Pick<Engine, 'drainServer' | 'removeServer' | 'servers'>;
 
@@ -88,7 +90,7 @@ export class DrainLifecycle {
         this.draining.delete(d.id);
         continue;
       }
-      if (s.players === 0) {
+      if (hostedPlayers(s) === 0) {
         try {
           await this.engine.removeServer(d.id);
         } catch (e) {

@@ -5,11 +5,12 @@
  * stays within what the scale-in asked for: a scale-in never takes more than it was asked to.
  */
 import type { ServerInfo } from '../engine/types.ts';
+import { hostedPlayers } from './hosted-players.ts';
 
 export function pickScaleIn(servers: readonly ServerInfo[], units: number): ServerInfo[] {
   if (!(units > 0)) return [];
   const candidates = servers.filter((s) => s.state === 'active');
-  candidates.sort((a, b) => a.players / a.weight - b.players / b.weight || b.weight - a.weight || (a.id < b.id ? -1 : 1));
+  candidates.sort((a, b) => hostedPlayers(a) / a.weight - hostedPlayers(b) / b.weight || b.weight - a.weight || (a.id < b.id ? -1 : 1));
   const out: ServerInfo[] = [];
   let taken = 0;
   for (const s of candidates) {

@@ -466,7 +466,9 @@ serverId(optionalEncoding?:any):string|Uint8Array|null {
 }
 
 /**
- * CPU load, 0.0 .. 1.0 (may exceed 1.0 briefly on an overloaded host).
+ * CPU load, 0.0 .. 1.0 (may exceed 1.0 briefly on an overloaded host). Heartbeat; on a
+ * Register, cpu, memory and players are its first heartbeat unless all three are 0 (a
+ * server that already holds players should send them: zonelb may have restarted).
  */
 cpu():number {
   const offset = this.bb!.__offset(this.bb_pos, 8);
@@ -474,7 +476,7 @@ cpu():number {
 }
 
 /**
- * Memory use, 0.0 .. 1.0.
+ * Memory use, 0.0 .. 1.0 (Heartbeat, or Register as above).
  */
 memory():number {
   const offset = this.bb!.__offset(this.bb_pos, 10);
@@ -482,7 +484,7 @@ memory():number {
 }
 
 /**
- * Number of players the server itself counts as connected.
+ * Number of players the server itself counts as connected (Heartbeat, or Register as above).
  */
 players():number {
   const offset = this.bb!.__offset(this.bb_pos, 12);
