@@ -68,6 +68,12 @@ export const BUILTIN_SCENARIOS: Readonly<Record<string, ScenarioInput>> = {
     description: 'Every server goes down 20 minutes in; two minutes later they restart (30 s boot). A period with no servers at all.',
     events: [{ type: 'outage', at: 1200, durationS: 120 }],
   },
+  'balancer-restart': {
+    name: 'balancer-restart',
+    description:
+      'zonelb itself restarts 20 minutes in (a deploy): it forgets every player, its line and what it learnt; the servers register again with their load and keep their players. The baselines hold no such state and are unaffected.',
+    events: [{ type: 'balancer-restart', at: 1200 }],
+  },
   'daily-cycle': {
     name: 'daily-cycle',
     description:

@@ -69,6 +69,12 @@ class SimRun implements TrafficSink, FleetListener {
   private waitingCount = 0;
   /** Server index each player whose connection dropped had (players that had one). */
   private readonly awayFrom = new Map<number, number>();
+  /**
+   * Players seated before the balancer restarted, that it has not heard of since: when their
+   * server crashes or goes, only their gateway can notice (the balancer re-places only the
+   * players it holds), so they join again.
+   */
+  private readonly unknownToBalancer = new Set<number>();
   private readonly control: ControlEvents;
   /** Filled by the strategy at each denied join (strategies with admission limits). */
   private readonly seatsByLimit: AdmissionSeats = { takeable: 0, reconnect: 0, hot: 0 };
@@ -81,7 +87,7 @@ class SimRun implements TrafficSink, FleetListener {
     this.fleet = new Fleet(scenario, this);
     this.placements = new Placements(this.map.zones, this.fleet.servers);
     this.metrics = new RunMetrics({ cpu: scenario.engine.cpuLimit, memory: scenario.engine.memoryLimit, playersPerServer: scenario.fleet.playersPerServer });
-    this.timeline = new Timeline(scenario, this.traffic, this.fleet);
+    this.timeline = new Timeline(scenario, this.traffic, this.fleet, () => this.lifecycle.push(() => this.restartBalancer()));
     this.control = new ControlEvents(this.metrics, this.fleet);
     const ctx: StrategyContext = {
       scenario,
@@ -165,7 +171,28 @@ class SimRun implements TrafficSink, FleetListener {
   }
 
   gone(server: SimServer): void {
-    this.lifecycle.push(() => this.strategy.removeServer(server, this.now));
+    this.lifecycle.push(async () => {
+      await this.strategy.removeServer(server, this.now);
+      this.dropUnknownOn(server);
+    });
+  }
+
+  /** The balancer restarts: the players in its line are lost to it and join again; those seated stay, unknown to it. */
+  private async restartBalancer(): Promise<void> {
+    if (!this.strategy.restart) return;
+    await this.strategy.restart(this.now);
+    const p = this.placements;
+    for (let player = 0; player < p.serverOf.length; player++) {
+      const st = p.state(player);
+      if (st === PlayerState.Queued) this.loseSeat(player);
+      else if (st >= 0) this.unknownToBalancer.add(player);
+    }
+  }
+
+  /** Players the balancer does not know on a server that crashed or went: their gateway has them join again. */
+  private dropUnknownOn(server: SimServer): void {
+    if (this.unknownToBalancer.size === 0) return;
+    for (const player of this.placements.playersOn(server.index)) if (this.unknownToBalancer.has(player)) this.loseSeat(player);
   }
 
   crashed(server: SimServer): void {
@@ -184,6 +211,7 @@ class SimRun implements TrafficSink, FleetListener {
       this.strategy.serverDead(c.server, now);
       const ms = performance.now() - t0;
       if (ms > this.metrics.failoverWallMs) this.metrics.failoverWallMs = ms;
+      this.dropUnknownOn(c.server);
     }
   }
 
@@ -214,6 +242,8 @@ class SimRun implements TrafficSink, FleetListener {
       return;
     }
     if (st < 0) return; // not in the strategy's hands (waiting to retry)
+    // A walker the balancer does not know is joined by its gateway instead (the strategy does so).
+    this.unknownToBalancer.delete(player);
     const live = this.fleet.servers[st]!.phase !== 'crashed';
     const t0 = performance.now();
     const r = this.strategy.move(player, to, this.now);
@@ -251,6 +281,7 @@ class SimRun implements TrafficSink, FleetListener {
   }
 
   private depart(player: number, dropped: boolean): void {
+    this.unknownToBalancer.delete(player);
     const p = this.placements;
     const st = p.state(player);
     if (st === PlayerState.Waiting) this.waitingCount--;
@@ -355,6 +386,7 @@ class SimRun implements TrafficSink, FleetListener {
   }
 
   private loseSeat(player: number): void {
+    this.unknownToBalancer.delete(player);
     const st = this.placements.state(player);
     if (st === PlayerState.Waiting) return;
     if (st === PlayerState.Queued) this.queuedCount--;

@@ -44,6 +44,12 @@ export const eventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('dominant-zone'), at, zone, share: z.number().gt(0).lt(1).default(0.4), rampS: z.number().positive().default(300) }).strict(),
   /** Every server crashes; after `durationS` as many start again (with their boot delay). */
   z.object({ type: z.literal('outage'), at, durationS: z.number().positive() }).strict(),
+  /**
+   * The balancer restarts (a deploy, or a crash of its host): it forgets every player, its
+   * line and its learning; the servers register again with their load and keep their players.
+   * Strategies without state of their own beyond what the simulator holds are unaffected.
+   */
+  z.object({ type: z.literal('balancer-restart'), at }).strict(),
 ]);
 
 const gridSchema = z.object({ width: z.number().int().min(1).max(1000), height: z.number().int().min(1).max(1000) }).strict();

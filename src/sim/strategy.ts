@@ -62,6 +62,12 @@ export interface Strategy {
   /** Background work once a tick, after the heartbeats. */
   tick(now: number): Promise<void>;
   close(now: number): Promise<void>;
+  /**
+   * The balancer restarts: it forgets its players, its line and what it learnt, and the servers
+   * taking players register again with their load (strategies that keep such state: zonelb).
+   * The players it had in line are lost to it; the runner has them join again.
+   */
+  restart?(now: number): Promise<void>;
   /** Servers an autoscaler started and released over the run (strategies that scale). */
   scaleCounts?(): { started: number; released: number };
   /**

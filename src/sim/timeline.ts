@@ -1,6 +1,6 @@
 /**
  * The scenario's events, applied to the world and the fleet when their time comes: crashes,
- * servers joining and draining, crowds and hot zones, outages. Each leaves a mark for the
+ * servers joining and draining, crowds and hot zones, outages, a restart of the balancer. Each leaves a mark for the
  * report. Servers an event picks are chosen in the run being simulated ("busiest" is that
  * strategy's busiest server: the worst case for it); random picks come from their own stream.
  */
@@ -50,6 +50,8 @@ export class Timeline {
     scenario: Scenario,
     private readonly traffic: Traffic,
     private readonly fleet: Fleet,
+    /** Restarts the balancer under test (the runner's, which tells the strategy). */
+    private readonly restartBalancer: () => void,
   ) {
     // Stable order: by time, then as listed.
     this.events = scenario.events.map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map((x) => x.e);
@@ -125,6 +127,10 @@ export class Timeline {
         this.mark(now, 'dominant-zone', `zone ${zone} becomes the capital (${Math.round(e.share * 100)} % of arrivals)`);
         break;
       }
+      case 'balancer-restart':
+        this.restartBalancer();
+        this.mark(now, 'restart', 'the balancer restarts: servers register again with their load');
+        break;
       case 'outage': {
         const all = this.fleet.servers.filter((s) => s.phase === 'booting' || s.phase === 'up' || s.phase === 'draining');
         for (const s of all) this.fleet.crash(s);

@@ -26,10 +26,13 @@ const REASONS: Partial<Record<number, MoveReason>> = {
 
 export class ZonelbStrategy implements Strategy {
   readonly name: string;
-  readonly engine: LocalEngine;
-  readonly scale: ScaleController;
+  /** Replaced when the balancer restarts (a scenario's balancer-restart). */
+  engine: LocalEngine;
+  scale: ScaleController;
+  /** The orchestrator's side: outlives a restart of the balancer. */
   readonly provider: SimScaleProvider;
   private readonly ctx: StrategyContext;
+  private readonly mode: ScaleOptions['mode'] | undefined;
   /** Engine server handle → simulator server index. */
   private readonly indexOf = new Map<number, number>();
   /** The virtual clock the engine reads, in milliseconds. */
@@ -43,14 +46,22 @@ export class ZonelbStrategy implements Strategy {
 
   /** `mode` overrides the scenario's autoscaler mode (zonelb-reactive, zonelb-predictive). */
   constructor(ctx: StrategyContext, name: string, mode?: ScaleOptions['mode']) {
-    const s = ctx.scenario;
     this.name = name;
     this.ctx = ctx;
+    this.mode = mode;
+    this.provider = new SimScaleProvider(ctx.fleet, simScaleOptions(ctx.scenario, mode).serverWeight);
+    [this.engine, this.scale] = this.boot();
+  }
+
+  /** A fresh engine and scaling loop beside it, as `zonelb serve` starts them. */
+  private boot(): [LocalEngine, ScaleController] {
+    const ctx = this.ctx;
+    const s = ctx.scenario;
     let burst = 0;
     for (const e of s.events) if (e.type === 'flash-crowd') burst += e.players;
     // Records for everyone placed, queued or holding a reconnect seat at once, with room to spare.
     const records = 4 * s.world.players * Math.max(1, ...(s.world.dailyProfile ?? [1 + s.world.dailyAmplitude])) + 2 * burst;
-    this.engine = new LocalEngine(
+    const engine = new LocalEngine(
       {
         shards: 1,
         maxZones: ctx.map.zones,
@@ -67,20 +78,19 @@ export class ZonelbStrategy implements Strategy {
       },
       { clock: () => this.clock.ms, autoTick: false },
     );
-    const options = simScaleOptions(s, mode);
-    this.provider = new SimScaleProvider(ctx.fleet, options.serverWeight);
-    this.scale = new ScaleController({
-      engine: this.engine,
-      engineOptions: this.engine.options,
-      options,
+    const scale = new ScaleController({
+      engine,
+      engineOptions: engine.options,
+      options: simScaleOptions(s, this.mode),
       provider: this.provider,
       onError: (e) => {
         // The provider and the engine run in process here: a failure is a bug, not weather.
         throw e;
       },
     });
-    this.engine.onReplacement((events) => this.replaced(events));
-    this.engine.onEvent((e) => ctx.event(e));
+    engine.onReplacement((events) => this.replaced(events));
+    engine.onEvent((e) => ctx.event(e));
+    return [engine, scale];
   }
 
   private at(now: number): void {
@@ -125,6 +135,26 @@ export class ZonelbStrategy implements Strategy {
     this.decide(dropped ? Op.Leave : Op.Quit, player, 0, now);
   }
 
+  /**
+   * A new engine, knowing nothing: every server still running registers again with its load,
+   * as a game server does when its connection to zonelb comes back, so the players it holds
+   * (unknown to the new engine) are left room for. A draining server is drained again; one the
+   * old autoscaler was draining is left to the scenario's end (the new one does not know it).
+   */
+  async restart(now: number): Promise<void> {
+    this.at(now);
+    await this.scale.close(this.clock.ms);
+    await this.engine.close();
+    this.indexOf.clear();
+    [this.engine, this.scale] = this.boot();
+    for (const s of this.ctx.servers) {
+      if (s.phase !== 'up' && s.phase !== 'draining') continue;
+      const info = this.engine.registerServer({ id: s.id, weight: s.weight, load: { cpu: s.cpu, memory: s.memory, players: s.players } });
+      this.indexOf.set(info.handle, s.index);
+      if (s.phase === 'draining') await this.engine.drainServer(s.id, { move: true });
+    }
+  }
+
   async tick(now: number): Promise<void> {
     this.at(now);
     await this.engine.tick(this.clock.ms);
@@ -162,8 +192,11 @@ export class ZonelbStrategy implements Strategy {
       status = Status.Ok;
       this.sink.server[0] = this.selfAdmitted;
     }
-    // A leave or quit is done, or was for a player the engine no longer holds (it was lost): nothing to place.
+    // A leave or quit is done, or was for a player the engine no longer holds (it was lost, or
+    // the balancer restarted since it was placed): nothing to place.
     if (op === Op.Quit || op === Op.Leave) return Refusal.Full;
+    // A walker the engine does not hold (placed before a restart): the gateway joins it instead.
+    if (op === Op.Move && status === Status.NotFound) return this.decide(Op.Join, player, zone, now);
     switch (status) {
       case Status.Ok:
       case Status.Reconnected: {
