@@ -46,6 +46,8 @@ describe('GET /metrics', () => {
     expect(byStatus(Status.Ok)).toBe(30);
     expect(byStatus(Status.Queued)).toBe(5);
 
+    // gs-c reports players zonelb did not seat (as after a restart of zonelb).
+    engine.heartbeat('gs-c', { cpu: 0.1, memory: 0.1, players: 41 });
     // A census taken between the two sets of joins sees zone 3 split and zone 4 empty: wait for one after both.
     await until(async () => {
       const c = await scrape(http);
@@ -57,6 +59,7 @@ describe('GET /metrics', () => {
     for (const s of engine.servers().filter((x) => x.state !== 'free')) {
       const server = { server: s.id };
       expect(m.value('zonelb_server_players', server)).toBe(s.players);
+      expect(m.value('zonelb_server_reported_players', server)).toBe(s.reportedPlayers);
       expect(m.value('zonelb_server_admission_limit', server)).toBe(s.limit);
       expect(m.value('zonelb_server_player_cap', server)).toBe(s.cap);
       expect(m.value('zonelb_server_weight', server)).toBe(s.weight);
@@ -68,6 +71,7 @@ describe('GET /metrics', () => {
     }
     expect(m.value('zonelb_server_cpu_ratio', { server: 'gs-a' })).toBeGreaterThan(m.value('zonelb_cpu_threshold_ratio'));
     expect(m.value('zonelb_server_admission_limit', { server: 'gs-a' })).toBe(0);
+    expect(m.value('zonelb_server_reported_players', { server: 'gs-c' })).toBe(41);
     expect(m.value('zonelb_memory_threshold_ratio')).toBe(0.9);
     expect(m.value('zonelb_player_cap_per_weight')).toBe(10);
     expect(m.value('zonelb_servers', { state: 'active' })).toBe(3);

@@ -11,7 +11,16 @@ interface Family {
 
 const FAMILIES: readonly Family[] = [
   { name: 'zonelb_server_players', help: 'Seats taken on each server: placed players and reconnect reservations', read: (i) => i.players },
-  { name: 'zonelb_server_admission_limit', help: 'Most players each server may hold now, learned from its heartbeats (0 while it is over a threshold)', read: (i) => i.limit },
+  {
+    name: 'zonelb_server_reported_players',
+    help: 'Players each server reported in its latest heartbeat (above zonelb_server_players: players zonelb did not seat, as after a restart of zonelb)',
+    read: (i) => i.reportedPlayers,
+  },
+  {
+    name: 'zonelb_server_admission_limit',
+    help: 'Most seats zonelb may take on each server now: learned from its heartbeats, less the players it reports beyond those seats (0 while it is over a threshold)',
+    read: (i) => i.limit,
+  },
   { name: 'zonelb_server_player_cap', help: 'Player cap of each server: its weight times the cap per weight unit', read: (i) => i.cap },
   { name: 'zonelb_server_weight', help: 'Relative capacity of each server', read: (i) => i.weight },
   { name: 'zonelb_server_cpu_ratio', help: 'CPU use each server reported in its latest heartbeat (0 to 1)', read: (i) => i.cpu },
