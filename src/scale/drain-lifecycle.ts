@@ -3,9 +3,8 @@
  * where there is room (and retried every `retryMoveMs` while some are left), the rest are left
  * to finish their sessions, and only a server with no player and no reserved seat left, by
  * zonelb's count and by its own last report, is removed from the engine and handed back to the
- * provider. A server is never removed with
- * players on it; one that dies while draining is simply forgotten (the failure detector has
- * re-placed its players).
+ * provider. A server is never removed with players on it; one that dies while draining is
+ * simply forgotten (the failure detector has re-placed its players).
  */
 import { ErrorCode, ZonelbError } from '../core/errors.ts';
 import type { Engine } from '../engine/types.ts';

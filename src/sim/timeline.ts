@@ -1,8 +1,9 @@
 /**
  * The scenario's events, applied to the world and the fleet when their time comes: crashes,
- * servers joining and draining, crowds and hot zones, outages, a restart of the balancer. Each leaves a mark for the
- * report. Servers an event picks are chosen in the run being simulated ("busiest" is that
- * strategy's busiest server: the worst case for it); random picks come from their own stream.
+ * servers joining and draining, crowds and hot zones, outages, a restart of the balancer. Each
+ * leaves a mark for the report. Servers an event picks are chosen in the run being simulated
+ * ("busiest" is that strategy's busiest server: the worst case for it); random picks come from
+ * their own stream.
  */
 import type { Fleet, SimServer } from './fleet.ts';
 import { Rng } from './rng.ts';

@@ -26,9 +26,9 @@ const REASONS: Partial<Record<number, MoveReason>> = {
 
 export class ZonelbStrategy implements Strategy {
   readonly name: string;
-  /** Replaced when the balancer restarts (a scenario's balancer-restart). */
-  engine: LocalEngine;
-  scale: ScaleController;
+  /** Both replaced when the balancer restarts (a scenario's balancer-restart). */
+  private engine: LocalEngine;
+  private scale: ScaleController;
   /** The orchestrator's side: outlives a restart of the balancer. */
   readonly provider: SimScaleProvider;
   private readonly ctx: StrategyContext;
