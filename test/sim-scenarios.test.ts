@@ -138,5 +138,14 @@ describe('built-in scenarios', () => {
     expect(z.summary.moved.lost).toBeGreaterThan(0);
   });
 
+  it('a drain after a balancer restart: the players zonelb never heard of join again once their server goes', async () => {
+    const base = shrunk('drain', 4, 4);
+    // Just before the drain: walkers are joined afresh (and so known) within a minute or so.
+    const at = base.events[0]!.at - 1;
+    const z = await runScenario(resolveScenario({ ...base, events: [{ type: 'balancer-restart', at }, ...base.events] }), 'zonelb');
+    // zonelb cannot move them off the drained server; those still there when the drain times out rejoin.
+    expect(z.summary.moved.lost).toBeGreaterThan(0);
+  });
+
   // daily-cycle runs in sim-scaling.test.ts, where its reactive and predictive autoscalers are compared.
 });
