@@ -149,6 +149,18 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
     expect(more[30]!.status).toBe(Status.Full);
   });
 
+  it('does not let seats held for reconnecting players hide the players zonelb did not seat', async () => {
+    h = await startEngine(kind, { ...HIGH_CAP, reconnectMs: 60_000 }, FRESH);
+    h.engine.registerServer({ id: 'a', load: { cpu: 0.72, memory: 0.1, players: 90 } });
+    expect((await joinMany(h.engine, ZONE, 0, 9)).every((p) => p.status === Status.Ok)).toBe(true);
+    // 5 of the 9 drop their connection: their seats are held, and they are not on the server.
+    for (let p = 0; p < 5; p++) await h.engine.leave(p);
+    // 94 players there (90 + 4) at 0.008 each: 99 fit, so the 9 seats (4 taken, 5 held) are all
+    // there is. Taking the held seats for players there would hide 5 of the 90 and offer 5 more.
+    expect(h.engine.heartbeat('a', { cpu: 0.752, memory: 0.1, players: 94 })).toMatchObject({ limit: 9, players: 9, heldSeats: 5 });
+    expect((await h.engine.join(100, ZONE)).status).toBe(Status.Full);
+  });
+
   it('takes a load sent with the registration as its first heartbeat; a bad one registers nothing', async () => {
     h = await startEngine(kind, HIGH_CAP, FRESH);
     expect(() => h.engine.registerServer({ id: 'a', load: { cpu: 0.72, memory: 0.1, players: -1 } })).toThrow(

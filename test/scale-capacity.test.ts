@@ -27,6 +27,7 @@ function server(id: string, players: number, limit: number, weight = 1, state: S
     weight,
     address: '',
     players,
+    heldSeats: 0,
     limit,
     cap: 400 * weight,
     cpu: cpuOf(players, weight),

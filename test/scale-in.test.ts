@@ -22,7 +22,7 @@ import { pickScaleIn } from '../src/scale/scale-in-selection.ts';
 const POLICY: ReactiveOptions = { target: 0.7, band: 0.1, min: 1, max: 20, scaleOutCooldownMs: 0, scaleInCooldownMs: 0, scaleInStep: 0.5 };
 
 function server(id: string, players: number, weight = 1, state: ServerInfo['state'] = 'active'): ServerInfo {
-  return { id, handle: 0, state, weight, address: '', players, limit: 10 * weight, cap: 10 * weight, cpu: 0, memory: 0, reportedPlayers: players, cpuPerPlayer: 0, memoryPerPlayer: 0, lastHeartbeat: 0 };
+  return { id, handle: 0, state, weight, address: '', players, heldSeats: 0, limit: 10 * weight, cap: 10 * weight, cpu: 0, memory: 0, reportedPlayers: players, cpuPerPlayer: 0, memoryPerPlayer: 0, lastHeartbeat: 0 };
 }
 
 describe('pickScaleIn', () => {

@@ -99,8 +99,9 @@ export class DemoFleet {
     const seated = new Map<string, number>();
     try {
       const res = await fetch(`${this.baseUrl}/v1/servers`, { signal: AbortSignal.timeout(2000) });
-      const body = (await res.json()) as { servers: { id: string; players: number }[] };
-      for (const s of body.servers) seated.set(s.id, s.players);
+      const body = (await res.json()) as { servers: { id: string; players: number; heldSeats: number }[] };
+      // The players on a server: zonelb's seats less those held with nobody there (reconnects, hot zones).
+      for (const s of body.servers) seated.set(s.id, s.players - s.heldSeats);
     } catch (e) {
       this.onError(`fleet: cannot list servers: ${(e as Error).message}`);
       return;

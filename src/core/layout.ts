@@ -359,6 +359,7 @@ export interface ShardStateBuffers {
   freeEntry: SharedArrayBuffer;
   serverHead: SharedArrayBuffer;
   serverSeats: SharedArrayBuffer;
+  serverHeld: SharedArrayBuffer;
   expiryRecord: SharedArrayBuffer;
   expiryStamp: SharedArrayBuffer;
   expiryTime: SharedArrayBuffer;
@@ -389,6 +390,13 @@ export interface ShardState {
   serverHead: Int32Array;
   /** Seats this shard holds per server slot: its share of the server table's count. */
   serverSeats: Int32Array;
+  /**
+   * Of those, the seats held with nobody on the server: reconnect holds and hot-zone reserves.
+   * Kept in step with every change to them, recounted after a repair
+   * (ShardStore.publishHeldSeats). Written by its shard only; the control plane reads it to
+   * tell a server's reported players from zonelb's seats with a player in them.
+   */
+  serverHeld: Int32Array;
   expiryRecord: Int32Array;
   expiryStamp: Int32Array;
   expiryTime: Float64Array;
@@ -433,6 +441,7 @@ export function allocateShardState(
     freeEntry: new SharedArrayBuffer(entryCapacity * 4),
     serverHead,
     serverSeats: new SharedArrayBuffer(serverCapacity * 4),
+    serverHeld: new SharedArrayBuffer(serverCapacity * 4),
     expiryRecord: new SharedArrayBuffer(recordCapacity * 4),
     expiryStamp: new SharedArrayBuffer(recordCapacity * 4),
     expiryTime: new SharedArrayBuffer(recordCapacity * 8),
@@ -458,6 +467,7 @@ export function shardStateViews(b: ShardStateBuffers): ShardState {
     freeEntry: new Int32Array(b.freeEntry),
     serverHead: new Int32Array(b.serverHead),
     serverSeats: new Int32Array(b.serverSeats),
+    serverHeld: new Int32Array(b.serverHeld),
     expiryRecord: new Int32Array(b.expiryRecord),
     expiryStamp: new Int32Array(b.expiryStamp),
     expiryTime: new Float64Array(b.expiryTime),

@@ -101,6 +101,7 @@ export class ShardCore extends ShardRequests {
     const freeRecord = s.freeRecord;
     const serverHead = s.serverHead;
     const serverSeats = s.serverSeats;
+    const serverHeld = s.serverHeld;
     const generation = t.generation;
     const state = t.state;
     const count = t.count;
@@ -203,6 +204,7 @@ export class ShardCore extends ShardRequests {
             const held = c[EXPIRY_LENGTH]!;
             if (held >= recordCapacity) break seatedPlayer;
             rec[rb + R_STATE] = RESERVED_PLAYER;
+            serverHeld[carry & 0xffff]! += 1;
             const stamp = (rec[rb + R_STAMP]! + 1) | 0;
             rec[rb + R_STAMP] = stamp;
             const tail = c[EXPIRY_TAIL]!;

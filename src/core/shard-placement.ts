@@ -138,6 +138,7 @@ export class ShardPlacement extends ShardZoneServers {
     // player, and link() counts it in the share again.
     s.entries[best * ENT_STRIDE + E_RESERVED]! -= 1;
     s.serverSeats[handleSlot(h)]! -= 1;
+    s.serverHeld[handleSlot(h)]! -= 1;
     this.entry = best;
     return h;
   }

@@ -124,6 +124,7 @@ export class ShardRequests extends ShardUpkeep {
     // Keep the seat for the reconnect window; the expiry FIFO is in leave order, and since
     // the window is constant that is also expiry order.
     s.records[r * REC_STRIDE + R_STATE] = PlayerState.Reserved;
+    s.serverHeld[handleSlot(this.server)]! += 1;
     const stamp = (s.records[r * REC_STRIDE + R_STAMP]! + 1) | 0;
     s.records[r * REC_STRIDE + R_STAMP] = stamp;
     const at = c[ShardCounter.expiryTail]!;
@@ -190,6 +191,7 @@ export class ShardRequests extends ShardUpkeep {
     // keeps the record (the replay hands it off again) and errs by one seat taken, never one
     // seat short (shard-repair.ts).
     s.serverSeats[handleSlot(h)]! -= 1;
+    if (st === PlayerState.Reserved) s.serverHeld[handleSlot(h)]! -= 1;
     this.freeRecord(r);
     return HANDOFF;
   }
@@ -231,6 +233,7 @@ export class ShardRequests extends ShardUpkeep {
     // return would then fill the server past its limit, and it is placed afresh instead.
     if (acceptsJoins(this.t, h) && !overLimit(this.t, h)) {
       s.records[r * REC_STRIDE + R_STATE] = PlayerState.Active;
+      s.serverHeld[handleSlot(h)]! -= 1;
       const st = s.records[r * REC_STRIDE + R_ZONE] === zone ? Status.Ok : this.moveRecord(r, zone);
       if (st === Status.Ok && this.server === NO_SERVER) this.server = h;
       return st === Status.Ok && this.server === h ? Status.Reconnected : st;

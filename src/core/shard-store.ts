@@ -109,6 +109,9 @@ export class ShardStore {
   protected readonly ent: Int32Array;
   protected readonly rows: Int32Array;
 
+  /** publishHeldSeats' tally, made on first use. */
+  private heldTally: Int32Array | undefined;
+
   constructor(views: ShardViews, index: number, shards: number, options: EngineOptions) {
     this.t = views.servers;
     this.z = views.zones;
@@ -213,6 +216,8 @@ export class ShardStore {
 
   /** Release a player completely: its zone entry, its seat, its record. */
   protected releaseRecord(r: number): void {
+    const s = this.s;
+    if (s.records[r * REC_STRIDE + R_STATE] === PlayerState.Reserved) s.serverHeld[handleSlot(s.records[r * REC_STRIDE + R_SERVER]!)]! -= 1;
     this.giveBack(this.detach(r));
     this.seatsSinceTick--;
     this.freeRecord(r);
@@ -317,6 +322,7 @@ export class ShardStore {
     // Share first: a worker dying between the two leaves repair a share it gives back,
     // never a reserve it would count on top of the seat (see repairShard).
     this.s.serverSeats[handleSlot(h)]! += 1;
+    this.s.serverHeld[handleSlot(h)]! += 1;
     this.s.entries[e * ENT_STRIDE + E_RESERVED]! += 1;
   }
 
@@ -330,6 +336,7 @@ export class ShardStore {
     // As releaseSeat: a reused slot's count and share belong to the new server, not to us.
     if (Atomics.load(this.t.generation, slot) !== handleGeneration(h)) return;
     s.serverSeats[slot]! -= n;
+    s.serverHeld[slot]! -= n;
     Atomics.sub(this.t.count, slot, n);
   }
 
@@ -409,6 +416,20 @@ export class ShardStore {
       if (this.z.rows[zone * ZONE_STRIDE + Z_ENTRIES]! > 1) this.splitZones.add(zone);
       if (this.z.rows[zone * ZONE_STRIDE + Z_HOT_SERVERS]! !== 0) this.hotZones.add(zone);
     }
+  }
+
+  /**
+   * Recount serverHeld from the reservations and the hot zones' reserves, after a repair (a
+   * worker that died mid-update may have left it off by one). Otherwise it is kept in step as
+   * they change: a recount walks every reservation, too much for each tick. Tallied aside and
+   * copied in one pass, so the control plane reading meanwhile sees each server's old or new
+   * figure, never a half-made one.
+   */
+  publishHeldSeats(): void {
+    const tally = (this.heldTally ??= new Int32Array(this.s.serverHeld.length));
+    tally.fill(0);
+    this.addHeldSeats(tally, tally);
+    this.s.serverHeld.set(tally);
   }
 
   /**

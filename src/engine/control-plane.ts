@@ -38,6 +38,11 @@ export class ControlPlane {
   private ring: Ring = EMPTY_RING;
   /** Slot → (generation, weight) as the current ring has it. */
   private ringMembers = new Map<number, RingMember>();
+  /**
+   * Seats on a server held with nobody there (reconnect holds, hot-zone reserves), summed over
+   * the shards' serverHeld; set by the engine once its shards exist.
+   */
+  heldSeats: (slot: number) => number = () => 0;
 
   constructor(table: ServerTable, options: EngineOptions, events: EventHub) {
     this.t = table;
@@ -138,15 +143,16 @@ export class ControlPlane {
   /**
    * The seats zonelb may hold on a server: the players its readings say it can hold, less the
    * players it reports that zonelb holds no seat for (zonelb restarted while the fleet was
-   * full, or players seated some other way): they use the server all the same. A seat held
-   * for a reconnect or a join on its way makes the count exceed the report; that is not a
-   * player of someone else's, so nothing is taken off then.
+   * full, or players seated some other way): they use the server all the same. They are the
+   * players reported beyond zonelb's seats with a player in them: a seat held for a reconnect
+   * or a hot zone has nobody there yet. A join still on its way makes the seats exceed the
+   * report; nothing is taken off then.
    */
   private recomputeLimit(slot: number): void {
     const t = this.t;
     const reported = this.reportedPlayers[slot]!;
     const limit = this.cost.limit(slot, t.weight[slot]!, reported);
-    const unseated = Math.max(0, reported - Atomics.load(t.count, slot));
+    const unseated = Math.max(0, reported - (Atomics.load(t.count, slot) - this.heldSeats(slot)));
     Atomics.store(t.limit, slot, Math.max(0, limit - unseated));
   }
 
@@ -302,6 +308,7 @@ export class ControlPlane {
       weight: t.weight[slot]!,
       address: this.addresses[slot]!,
       players: Atomics.load(t.count, slot),
+      heldSeats: this.heldSeats(slot),
       limit: Atomics.load(t.limit, slot),
       cap: Math.floor(t.weight[slot]! * this.o.limits.playersPerServer),
       cpu: t.cpu[slot]!,

@@ -45,6 +45,7 @@ export class LocalEngine extends EngineBase {
       ),
     );
     this.core = new ShardCore({ servers, zones, state }, 0, 1, options);
+    this.cp.heldSeats = (slot) => state.serverHeld[slot]!;
     this.table = servers;
     this.heldReconnect = new Int32Array(options.maxServers);
     this.heldHot = new Int32Array(options.maxServers);

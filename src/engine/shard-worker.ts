@@ -23,6 +23,7 @@ if (Atomics.load(state.counters, ShardCounter.busy) === 1) {
   repairShard(servers, zones, state, data.index, data.shards);
 }
 core.restoreSplitZones();
+core.publishHeldSeats();
 core.reportExpiries = true;
 
 function send(m: FromShard): void {

@@ -156,6 +156,12 @@ export class ShardedEngine extends EngineBase {
       this.shards.push(sh);
       this.zoneChanges.watch(sh.state);
     }
+    const held = this.shards.map((sh) => sh.state.serverHeld);
+    this.cp.heldSeats = (slot) => {
+      let n = 0;
+      for (const h of held) n += Atomics.load(h, slot);
+      return n;
+    };
     this.started = Promise.all(this.shards.map((s) => this.spawn(s))).then(() => undefined);
     this.startTimer(runtime);
   }

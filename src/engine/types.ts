@@ -56,6 +56,11 @@ export interface ServerInfo {
   /** Seats taken (placed and reserved players), as counted by the engine. */
   players: number;
   /**
+   * Of those, seats held with nobody on the server: for players whose connection dropped (until
+   * `reconnectMs`) and for hot zones' joins. The server itself should count `players − heldSeats`.
+   */
+  heldSeats: number;
+  /**
    * Admission limit: the most seats the engine may hold on it now (the players its readings say
    * it can hold, less those it reports beyond the engine's seats).
    */
