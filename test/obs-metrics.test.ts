@@ -60,6 +60,7 @@ describe('GET /metrics', () => {
       const server = { server: s.id };
       expect(m.value('zonelb_server_players', server)).toBe(s.players);
       expect(m.value('zonelb_server_reported_players', server)).toBe(s.reportedPlayers);
+      expect(m.value('zonelb_server_held_seats', server)).toBe(s.heldSeats);
       expect(m.value('zonelb_server_admission_limit', server)).toBe(s.limit);
       expect(m.value('zonelb_server_player_cap', server)).toBe(s.cap);
       expect(m.value('zonelb_server_weight', server)).toBe(s.weight);

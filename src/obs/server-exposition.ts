@@ -12,6 +12,11 @@ interface Family {
 const FAMILIES: readonly Family[] = [
   { name: 'zonelb_server_players', help: 'Seats taken on each server: placed players and reconnect reservations', read: (i) => i.players },
   {
+    name: 'zonelb_server_held_seats',
+    help: 'Of each server\'s seats, those held with nobody on it: for players whose connection dropped, and for hot zones',
+    read: (i) => i.heldSeats,
+  },
+  {
     name: 'zonelb_server_reported_players',
     help: 'Players each server reported in its latest heartbeat (above zonelb_server_players: players zonelb did not seat, as after a restart of zonelb)',
     read: (i) => i.reportedPlayers,
