@@ -8,21 +8,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Op, ServerState, Status } from '../src/core/codes.ts';
-import {
-  FleetField,
-  allocateServerTable,
-  allocateShardState,
-  allocateZoneTable,
-  entryCapacityFor,
-  serverTableViews,
-  shardStateViews,
-  zoneTableViews,
-  type ShardState,
-} from '../src/core/layout.ts';
-import { resolveOptions } from '../src/core/options.ts';
-import { ShardCore } from '../src/core/shard-core.ts';
-import { LocalEngine, queueCapacityFor } from '../src/engine/local-engine.ts';
+import { Op, Status } from '../src/core/codes.ts';
+import type { ShardState } from '../src/core/layout.ts';
+import type { ShardCore } from '../src/core/shard-core.ts';
+import { LocalEngine } from '../src/engine/local-engine.ts';
+import { whiteBoxShard } from './fixtures/white-box-shard.ts';
 
 const ZONES = 8;
 const PLAYERS = 24;
@@ -49,19 +39,7 @@ function recount(core: ShardCore, slots: number): number[] {
 
 describe('held seats per server', () => {
   it('counts a hold made and ended one request at a time (the path beside the batch loop)', () => {
-    const options = resolveOptions({ shards: 1, maxZones: ZONES, maxPlayers: 64, maxServers: 2, reconnectMs: 3000 });
-    const servers = serverTableViews(allocateServerTable(options.maxServers, options.roomListSize));
-    const zones = zoneTableViews(allocateZoneTable(options.maxZones, undefined));
-    const state = shardStateViews(
-      allocateShardState(options.maxPlayers, entryCapacityFor(options.maxZones, 1, options.maxServers), queueCapacityFor(options, 1), options.maxServers),
-    );
-    servers.state[0] = ServerState.Active;
-    servers.weight[0] = 1;
-    servers.limit[0] = 10;
-    servers.fleet[FleetField.activeServers] = 1;
-    servers.roomList[0] = 1;
-    servers.roomList[1] = 0;
-    const core = new ShardCore({ servers, zones, state }, 0, 1, options);
+    const { state, core } = whiteBoxShard({ shards: 1, maxZones: ZONES, maxPlayers: 64, maxServers: 2, reconnectMs: 3000 });
     expect(core.apply(Op.Join, 1, 2, -1, -1, 0)).toBe(Status.Ok);
     expect(core.apply(Op.Leave, 1, 0, -1, -1, 0)).toBe(Status.Ok);
     expect(state.serverHeld[0]).toBe(1);

@@ -8,25 +8,14 @@
  * shared zone rows.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Op, Reason, ServerState, Status } from '../src/core/codes.ts';
+import { Op, Reason, Status } from '../src/core/codes.ts';
 import { zoneShard } from '../src/core/hash.ts';
-import {
-  FleetField,
-  ShardCounter,
-  allocateServerTable,
-  allocateShardState,
-  allocateZoneTable,
-  entryCapacityFor,
-  serverTableViews,
-  shardStateViews,
-  zoneTableViews,
-} from '../src/core/layout.ts';
-import { resolveOptions } from '../src/core/options.ts';
+import { ShardCounter } from '../src/core/layout.ts';
 import { ShardCore } from '../src/core/shard-core.ts';
 import { repairShard } from '../src/core/shard-repair.ts';
-import { queueCapacityFor } from '../src/engine/local-engine.ts';
 import type { EngineEvent, ZoneInfo } from '../src/engine/types.ts';
 import { bounded, closePool, ENGINE_KINDS, joinMany, startEngine, zoneInfo, type Harness } from './fixtures/engine-harness.ts';
+import { whiteBoxShard } from './fixtures/white-box-shard.ts';
 
 afterAll(closePool);
 
@@ -308,22 +297,7 @@ describe('hot-zone plans and shard worker deaths (sharded engine)', () => {
 describe('hot-zone plans through a shard repair (white box, deterministic)', () => {
   /** One shard over fresh shared buffers, with server slots 0 and 1 active (10 seats each). */
   function shard() {
-    const options = resolveOptions({ shards: 1, maxZones: 64, maxPlayers: 64, maxServers: 4, limits: { playersPerServer: 10 } });
-    const servers = serverTableViews(allocateServerTable(options.maxServers, options.roomListSize));
-    const zones = zoneTableViews(allocateZoneTable(options.maxZones, undefined));
-    const state = shardStateViews(
-      allocateShardState(options.maxPlayers, entryCapacityFor(options.maxZones, 1, options.maxServers), queueCapacityFor(options, 1), options.maxServers),
-    );
-    for (const slot of [0, 1]) {
-      servers.state[slot] = ServerState.Active;
-      servers.weight[slot] = 1;
-      servers.limit[slot] = 10;
-    }
-    servers.fleet[FleetField.activeServers] = 2;
-    servers.roomList[0] = 2;
-    servers.roomList[1] = 0;
-    servers.roomList[2] = 1;
-    return { servers, zones, state, core: new ShardCore({ servers, zones, state }, 0, 1, options), options };
+    return whiteBoxShard({ shards: 1, maxZones: 64, maxPlayers: 64, maxServers: 4, limits: { playersPerServer: 10 } }, { activeServers: 2 });
   }
 
   it('a worker found dead mid-update: the repair keeps the reserve counted once, and the successor keeps the plan up', () => {

@@ -12,27 +12,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Op, ServerState, Status, serverHandle } from '../src/core/codes.ts';
-import {
-  FleetField,
-  PlayerState,
-  ShardCounter,
-  TotalField,
-  allocateBatch,
-  allocateServerTable,
-  allocateShardState,
-  batchViews,
-  allocateZoneTable,
-  entryCapacityFor,
-  serverTableViews,
-  shardStateViews,
-  zoneTableViews,
-} from '../src/core/layout.ts';
-import { resolveOptions } from '../src/core/options.ts';
-import { HANDOFF, InternalOp, ShardCore } from '../src/core/shard-core.ts';
+import { FleetField, PlayerState, ShardCounter, TotalField, allocateBatch, batchViews } from '../src/core/layout.ts';
+import { HANDOFF, InternalOp } from '../src/core/shard-core.ts';
 import { findPlayer } from '../src/core/player-directory.ts';
 import { zoneShard } from '../src/core/hash.ts';
 import { repairShard } from '../src/core/shard-repair.ts';
-import { queueCapacityFor } from '../src/engine/local-engine.ts';
 import {
   bounded,
   startEngine,
@@ -42,6 +26,7 @@ import {
   type Harness,
   type Request,
 } from './fixtures/engine-harness.ts';
+import { whiteBoxShard } from './fixtures/white-box-shard.ts';
 
 const ZONES = 64;
 
@@ -230,19 +215,7 @@ describe('sharded engine: a worker killed while batches are in flight', () => {
 describe('shard repair after a worker death (white box, deterministic)', () => {
   /** Shard `index` of `shards`, over fresh shared buffers, with server slot 0 active (10 seats). */
   function shardWithOneServer(shards = 1, index = 0) {
-    const options = resolveOptions({ shards, maxZones: 64, maxPlayers: 64, maxServers: 4, limits: { playersPerServer: 10 } });
-    const servers = serverTableViews(allocateServerTable(options.maxServers, options.roomListSize));
-    const zones = zoneTableViews(allocateZoneTable(options.maxZones, undefined));
-    const state = shardStateViews(
-      allocateShardState(options.maxPlayers, entryCapacityFor(options.maxZones, 1, options.maxServers), queueCapacityFor(options, 1), options.maxServers),
-    );
-    servers.state[0] = ServerState.Active;
-    servers.weight[0] = 1;
-    servers.limit[0] = 10;
-    servers.fleet[FleetField.activeServers] = 1;
-    servers.roomList[0] = 1;
-    servers.roomList[1] = 0;
-    const core = new ShardCore({ servers, zones, state }, index, shards, options);
+    const { servers, zones, state, core } = whiteBoxShard({ shards, maxZones: 64, maxPlayers: 64, maxServers: 4, limits: { playersPerServer: 10 } }, { index });
     return { servers, zones, state, core };
   }
 
