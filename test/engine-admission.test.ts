@@ -10,9 +10,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Op, Status } from '../src/core/codes.ts';
 import type { ServerInfo } from '../src/engine/types.ts';
+import { zoneShard } from '../src/core/hash.ts';
 import {
   closePool,
   ENGINE_KINDS,
+  SHARDS,
   expectCountsMatchZones,
   joinMany,
   startEngine,
@@ -159,6 +161,21 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
     // there is. Taking the held seats for players there would hide 5 of the 90 and offer 5 more.
     expect(h.engine.heartbeat('a', { cpu: 0.752, memory: 0.1, players: 94 })).toMatchObject({ limit: 9, players: 9, heldSeats: 5 });
     expect((await h.engine.join(100, ZONE)).status).toBe(Status.Full);
+  });
+
+  it('counts a held seat once whichever zone (and shard) its player comes back to', async () => {
+    h = await startEngine(kind, { ...HIGH_CAP, reconnectMs: 60_000 }, FRESH);
+    h.engine.registerServer({ id: 'a' });
+    // A zone of another shard than ZONE's, when there are several: the player is handed over
+    // with its held seat.
+    const other = [...Array(64).keys()].find((z) => z !== ZONE && zoneShard(z, SHARDS) !== zoneShard(ZONE, SHARDS))!;
+    await joinMany(h.engine, ZONE, 0, 3);
+    await h.engine.leave(0);
+    await h.engine.leave(1);
+    expect(h.engine.server('a')).toMatchObject({ players: 3, heldSeats: 2 });
+    expect((await h.engine.join(0, other)).status).toBe(Status.Reconnected);
+    expect((await h.engine.join(1, ZONE)).status).toBe(Status.Reconnected);
+    expect(h.engine.server('a')).toMatchObject({ players: 3, heldSeats: 0 });
   });
 
   it('takes a load sent with the registration as its first heartbeat; a bad one registers nothing', async () => {
