@@ -14,8 +14,8 @@ export interface ServerSpec {
   address?: string;
   /**
    * Its load as it registers, taken as its first heartbeat. A server that already holds players
-   * (zonelb restarted, or the server did) should send it: until a heartbeat shows them, zonelb
-   * would offer the seats of an empty server.
+   * (registering with a zonelb that restarted, which knows none of them) should send it: until
+   * a heartbeat shows them, zonelb would offer it the seats of an empty server.
    */
   load?: LoadReport;
 }
@@ -62,7 +62,8 @@ export interface ServerInfo {
   heldSeats: number;
   /**
    * Admission limit: the most seats the engine may hold on it now (the players its readings say
-   * it can hold, less those it reports beyond the engine's seats).
+   * it can hold, less those it reports beyond the engine's seats with a player in them,
+   * `players − heldSeats`).
    */
   limit: number;
   /** Weighted player cap. */
