@@ -21,9 +21,10 @@ const ringIndex = new Uint32Array(RING_INDEX_SIZE);
 
 if (Atomics.load(state.counters, ShardCounter.busy) === 1) {
   repairShard(servers, zones, state, data.index, data.shards);
+  // The held-seat counts live in shared memory and are right unless a worker died mid-update.
+  core.publishHeldSeats();
 }
 core.restoreSplitZones();
-core.publishHeldSeats();
 core.reportExpiries = true;
 
 function send(m: FromShard): void {
