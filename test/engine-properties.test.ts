@@ -23,7 +23,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NO_SERVER, Op, Reason, Status } from '../src/core/codes.ts';
+import { NO_SERVER, Op, Reason, Status, statusName } from '../src/core/codes.ts';
 import type { ReplacementEvent, ServerInfo, ZoneInfo } from '../src/engine/types.ts';
 import { closePool, bounded, startEngine, submitBatch, UNANSWERED, type EngineKind, type Harness, type Request } from './fixtures/engine-harness.ts';
 
@@ -36,6 +36,7 @@ const SERVER_IDS = ['s0', 's1', 's2', 's3', 's4'];
 const WEIGHTS = [0.3, 0.5, 1, 1.5, 2];
 const CAP = 10; // limits.playersPerServer
 const DEAD_AFTER = 500;
+const RING_POINTS = 400;
 const EPS = 1e-9;
 
 // ------------------------------------------------------------------------------- scenarios
@@ -292,6 +293,7 @@ class Runner {
         const fresh = !this.model.players.has(s.p);
         const r = await this.requests([{ op: Op.Join, player: s.p, zone: s.z }]);
         if (fresh) this.checkZoneChoice(before, s.z, r.status[0]!, r.server[0]!);
+        this.checkNoDenialWithRoom(before, r.status[0]!);
         break;
       }
       case 'leave':
@@ -430,6 +432,18 @@ class Runner {
   }
 
   /**
+   * A join is queued or refused only while every active server is at its limit, or while
+   * players wait in line (it goes behind them): a seat that opened since the last tick (a
+   * leave, a raised limit, a recovery) is found wherever it is, not only on the zone's servers,
+   * its ring successors or the room list the tick built.
+   */
+  private checkNoDenialWithRoom(before: Snapshot, status: number): void {
+    if ((status !== Status.Queued && status !== Status.Full) || before.queued > 0) return;
+    const room = [...before.servers.values()].filter(acceptsJoinsWithRoom).map((x) => `${x.id} ${x.players}/${x.limit}`);
+    expect(room, `${this.where()}: join denied (${statusName[status]}) with room on`).toEqual([]);
+  }
+
+  /**
    * Advances virtual time in 100 ms steps: every live server not silenced repeats its last
    * report (so lowered limits stay lowered), then one tick. Seats are checked against limits
    * around each tick (limits do not change during a tick).
@@ -536,7 +550,10 @@ class Runner {
 }
 
 async function runScenario(kind: EngineKind, sc: Scenario): Promise<void> {
-  const h = await startEngine(kind, { whenFull: sc.whenFull, reconnectMs: sc.reconnectMs, deadAfterMs: DEAD_AFTER });
+  // Many ring points per server: an overflow's 32 ring probes then reach one or two of the
+  // five servers, as they reach few of a large fleet's, so that finding room elsewhere (the
+  // room list, the servers that gained room since the tick) is exercised.
+  const h = await startEngine(kind, { whenFull: sc.whenFull, reconnectMs: sc.reconnectMs, deadAfterMs: DEAD_AFTER, ringPointsPerWeight: RING_POINTS });
   try {
     await new Runner(h, sc).run();
   } finally {

@@ -97,6 +97,80 @@ describe.each(ENGINE_KINDS)('queue (%s engine)', (kind) => {
     await expectCountsMatchZones(h.engine);
   });
 
+  /**
+   * SERVERS servers of `seats` seats, every seat taken by players 0.. in zone `fill`, then a tick:
+   * the room list, rebuilt on it, names none of them. Returns each player's server.
+   */
+  async function fullSmallFleet(seats: number, fill = FILL): Promise<string[]> {
+    h = await startEngine(kind, { whenFull: 'queue', reconnectMs: 0, limits: { playersPerServer: seats } });
+    for (let i = 0; i < SERVERS; i++) h.engine.registerServer({ id: `s${i}` });
+    const placed = await joinMany(h.engine, fill, 0, SERVERS * seats);
+    expect(placed.every((p) => p.status === Status.Ok)).toBe(true);
+    await h.engine.tick(h.now);
+    return placed.map((p) => p.serverId!);
+  }
+
+  // A line in zone LINE, which none of the full servers hosts: a seat opening on one of them is
+  // found only through the servers that gained room since the tick, for LINE's 32 ring probes
+  // reach at most 32 of the 48 servers and the room list was built when all were full.
+  const SERVERS = 48;
+  const [FILL, LINE] = zonesOnSameShard(ZONE, 2) as [number, number];
+
+  // One seat: the leaving player's zone entry empties (the leave goes through leave() and
+  // releaseSeat); two: it keeps a player (the leave answered in the batch loop).
+  it.each([1, 2])('gives a seat freed on a full server between ticks to the line at the end of its batch, wherever that server is (%i seats)', async (seats) => {
+    const serverOf = await fullSmallFleet(seats);
+    const servers = [...new Set(serverOf)];
+    expect(servers).toHaveLength(SERVERS);
+    for (let i = 0; i < SERVERS; i++) {
+      expect(await h.engine.join(100 + i, LINE)).toMatchObject({ status: Status.Queued, position: 1 });
+      h.events.length = 0;
+      await h.engine.leave(serverOf.indexOf(servers[i]!));
+      expect(h.events.map((e) => [e.player, e.reason, e.newServerId])).toEqual([[100 + i, Reason.Admitted, servers[i]]]);
+    }
+    expect(h.engine.queued()).toBe(0);
+    await expectCountsMatchZones(h.engine);
+  });
+
+  it("gives a seat freed by another shard's player to this shard's line at the end of its next batch", async () => {
+    // FILL_ELSEWHERE's players are answered by another worker than LINE's (the sharded engine):
+    // the line sees the seat through the server table both share. The local engine, one shard,
+    // admits at the end of the leave's own batch.
+    const [, FILL_ELSEWHERE] = zonesOnDifferentShards(LINE);
+    const serverOf = await fullSmallFleet(2, FILL_ELSEWHERE);
+    const servers = [...new Set(serverOf)];
+    expect(await h.engine.join(1000, LINE)).toMatchObject({ status: Status.Queued, position: 1 });
+    for (let i = 0; i < SERVERS; i++) {
+      h.events.length = 0;
+      await h.engine.leave(serverOf.indexOf(servers[i]!));
+      const next = await h.engine.join(1001 + i, LINE);
+      expect(next).toMatchObject({ status: Status.Queued, position: kind === 'local' ? 1 : 2 });
+      expect(h.events.map((e) => [e.player, e.reason, e.newServerId])).toEqual([[1000 + i, Reason.Admitted, servers[i]]]);
+    }
+    await expectCountsMatchZones(h.engine);
+  });
+
+  it('gives a seat a heartbeat opens on a full server between ticks to the line at the end of the next batch', async () => {
+    const serverOf = await fullSmallFleet(2);
+    // One player leaves each server, and its heartbeat reports two: one zonelb did not seat
+    // takes the seat back (limit 1, full) until a report of one gives it back between ticks.
+    const servers = [...new Set(serverOf)];
+    for (const id of servers) {
+      await h.engine.leave(serverOf.indexOf(id));
+      expect(h.engine.heartbeat(id, { cpu: 0, memory: 0, players: 2 })).toMatchObject({ players: 1, limit: 1 });
+    }
+    await h.engine.tick(h.now);
+    expect(await h.engine.join(1000, LINE)).toMatchObject({ status: Status.Queued, position: 1 });
+    for (let i = 0; i < servers.length; i++) {
+      expect(h.engine.heartbeat(servers[i]!, { cpu: 0, memory: 0, players: 1 })).toMatchObject({ limit: 2 });
+      h.events.length = 0;
+      // The next player goes behind the one waiting, and the end of its batch seats that one.
+      expect(await h.engine.join(1001 + i, LINE)).toMatchObject({ status: Status.Queued, position: 2 });
+      expect(h.events.map((e) => [e.player, e.reason, e.newServerId])).toEqual([[1000 + i, Reason.Admitted, servers[i]]]);
+    }
+    await expectCountsMatchZones(h.engine);
+  });
+
   it('admits only as many players as there are free seats', async () => {
     await fullFleet({ reconnectMs: 0 });
     await joinMany(h.engine, ZONE, 10, 5);

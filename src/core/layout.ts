@@ -27,6 +27,10 @@ export interface ServerTableBuffers {
   fleet: SharedArrayBuffer;
   /** Candidate servers with room, best first (see RoomListField). */
   roomList: SharedArrayBuffer;
+  /** Servers that gained room since the room list was refreshed (see ServerTable.gainedRoom). */
+  gainedRoom: SharedArrayBuffer;
+  /** Where each server was last appended to it (see ServerTable.gainedAt). */
+  gainedAt: SharedArrayBuffer;
   /** Engine-wide integer counters shards update with Atomics (see TotalField). */
   totals: SharedArrayBuffer;
 }
@@ -54,8 +58,21 @@ export interface ServerTable {
   fleet: Float64Array;
   /** [0] = number of entries, then server slots. */
   roomList: Int32Array;
+  /**
+   * Ring of the last GAINED_ROOM_SLOTS servers that went from full to having room (a seat
+   * given back, a limit raised), appended at TotalField.gainedRoom by whoever made the room
+   * (seats.ts noteRoom). The room list is rebuilt only on a tick; without this a seat freed on
+   * a full server between ticks could not be found by a join of another zone, and the line
+   * would wait for the tick beside it.
+   */
+  gainedRoom: Int32Array;
+  /** Per slot: the TotalField.gainedRoom count at which it was last appended (so it is not appended twice). */
+  gainedAt: Int32Array;
   totals: Int32Array;
 }
+
+/** Size of ServerTable.gainedRoom (a power of two: its index is a mask of a wrapping count). */
+export const GAINED_ROOM_SLOTS = 64;
 
 export const FleetField = {
   /** Servers in state Active. */
@@ -70,6 +87,10 @@ export const FleetField = {
 export const TotalField = {
   /** Players waiting in line, all shards together (queueLimit applies to it). */
   queued: 0,
+  /** Servers ever appended to ServerTable.gainedRoom (wraps at 2^32; its low bits index the ring). */
+  gainedRoom: 1,
+  /** The value of `gainedRoom` when the room list was last refreshed: entries before it are in the list. */
+  gainedRoomListed: 2,
   size: 4,
 } as const;
 
@@ -85,6 +106,8 @@ export function allocateServerTable(capacity: number, roomListSize: number): Ser
     memory: new SharedArrayBuffer(capacity * 8),
     fleet: new SharedArrayBuffer(FleetField.size * 8),
     roomList: new SharedArrayBuffer((roomListSize + 1) * 4),
+    gainedRoom: new SharedArrayBuffer(GAINED_ROOM_SLOTS * 4),
+    gainedAt: new SharedArrayBuffer(capacity * 4),
     totals: new SharedArrayBuffer(TotalField.size * 4),
   };
 }
@@ -102,6 +125,8 @@ export function serverTableViews(b: ServerTableBuffers, exclusive = false): Serv
     memory: new Float64Array(b.memory),
     fleet: new Float64Array(b.fleet),
     roomList: new Int32Array(b.roomList),
+    gainedRoom: new Int32Array(b.gainedRoom),
+    gainedAt: new Int32Array(b.gainedAt),
     totals: new Int32Array(b.totals),
   };
 }

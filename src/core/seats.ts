@@ -1,5 +1,5 @@
 import { ServerState, handleGeneration, handleSlot } from './codes.ts';
-import type { ServerTable } from './layout.ts';
+import { GAINED_ROOM_SLOTS, TotalField, type ServerTable } from './layout.ts';
 
 /**
  * Seats on servers, shared by every shard. A seat is taken only by compare-and-swap of the
@@ -68,6 +68,35 @@ export function releaseSeat(t: ServerTable, handle: number): void {
   // seat from the new server. The control plane bumps the generation before resetting the
   // count, so a matching generation here means the count still belongs to this incarnation.
   if (t.generation[slot] !== handleGeneration(handle)) return;
-  if (t.exclusive) t.count[slot]! -= 1;
-  else Atomics.sub(t.count, slot, 1);
+  let before: number;
+  if (t.exclusive) t.count[slot] = (before = t.count[slot]!) - 1;
+  else before = Atomics.sub(t.count, slot, 1);
+  // Exactly full before: this seat is room now (one over its limit stays full).
+  if (before === t.limit[slot]) noteRoom(t, slot);
+}
+
+/**
+ * Tell every shard that `slot`, full a moment ago, has room now (a seat given back, a limit
+ * raised): overflow looks at ServerTable.gainedRoom after the room list, which is rebuilt only
+ * on a tick. Called on the transition only, and not again while the server's entry since the
+ * last refresh is still in the ring, so that a busy server filling and emptying by one seat
+ * does not push the others out: the ring holds the last GAINED_ROOM_SLOTS distinct servers.
+ * Readers need no lock: one may see a count before its entry is written (it then reads an
+ * older entry), and two shards may append the same server at once; either way a candidate is
+ * only a candidate, and takeSeat decides against the server's own count and limit.
+ */
+export function noteRoom(t: ServerTable, slot: number): void {
+  if (t.state[slot] !== ServerState.Active) return;
+  const totals = t.totals;
+  const end = totals[TotalField.gainedRoom]!;
+  const at = t.gainedAt[slot]!;
+  const back = (end - at) >>> 0;
+  // Still listed: its entry was appended since the refresh and still names it (not yet
+  // overwritten; a slot never appended reads index 0, whoever went first).
+  if (back >= 1 && back <= (end - totals[TotalField.gainedRoomListed]!) >>> 0 && t.gainedRoom[at & (GAINED_ROOM_SLOTS - 1)] === slot) return;
+  let k: number;
+  if (t.exclusive) totals[TotalField.gainedRoom] = (k = end) + 1;
+  else k = Atomics.add(totals, TotalField.gainedRoom, 1);
+  t.gainedRoom[k & (GAINED_ROOM_SLOTS - 1)] = slot;
+  t.gainedAt[slot] = k;
 }

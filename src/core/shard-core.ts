@@ -2,7 +2,7 @@ import { NO_SERVER, Op, Status, ServerState } from './codes.ts';
 import * as L from './layout.ts';
 import type { Batch } from './layout.ts';
 import { homeSlot, removeAt } from './player-directory.ts';
-import { takeSeat } from './seats.ts';
+import { noteRoom, takeSeat } from './seats.ts';
 import { ShardRequests } from './shard-requests.ts';
 
 export { BOUNCE, HANDOFF, HANDOFF_RECONNECT, InternalOp } from './shard-requests.ts';
@@ -260,8 +260,10 @@ export class ShardCore extends ShardRequests {
               // giveBack(): the share drops before the seat, the seat before the record.
               serverSeats[carrySlot]! -= 1;
               if (generation[carrySlot] === ((carry >>> 16) & 0x7fff)) {
-                if (exclusive) count[carrySlot]! -= 1;
-                else Atomics.sub(count, carrySlot, 1);
+                let before: number;
+                if (exclusive) count[carrySlot] = (before = count[carrySlot]!) - 1;
+                else before = Atomics.sub(count, carrySlot, 1);
+                if (before === limit[carrySlot]) noteRoom(t, carrySlot);
               }
             }
             if (op !== MOVE) {

@@ -15,6 +15,8 @@ import {
   Z_PRIMARY,
   NEIGHBOUR_SLOTS,
   FleetField,
+  GAINED_ROOM_SLOTS,
+  TotalField,
 } from './layout.ts';
 import { acceptsJoins, isAlive, releaseSeat, takeSeat } from './seats.ts';
 import { EMPTY_RING, ringStart, type Ring } from './ring.ts';
@@ -31,8 +33,9 @@ const NEAR_SCAN = 16;
 /**
  * Where a player goes (DESIGN.md, "Placement"): a seat on a server already hosting the zone,
  * the least filled by weight; else the zone grows onto a neighbour's server, the zone's
- * successors on the bounded-load ring, or the room list. Each step takes its seat with the
- * compare-and-swap of seats.ts and looks at a bounded number of candidates. Shared state
+ * successors on the bounded-load ring, or the room list (and the servers that gained room
+ * since it was refreshed). Each step takes its seat with the compare-and-swap of seats.ts
+ * and looks at a bounded number of candidates. Shared state
  * (server table, room list, other shards' zone rows) is read plainly, as in seats.ts: every
  * read only picks a candidate, and the compare-and-swap decides.
  */
@@ -185,8 +188,8 @@ export class ShardPlacement extends ShardZoneServers {
    * Grow the zone onto a server that does not host it yet: first a server hosting neighbouring
    * zones (players walking across the border stay on the same server), then the zone's
    * successors on the weighted ring (stable as servers come and go), both within the
-   * bounded-load cap; then the control plane's list of servers with the most room.
-   * Never a scan of the whole fleet.
+   * bounded-load cap; then the control plane's list of servers with the most room, and the
+   * servers that gained room since that list was refreshed. Never a scan of the whole fleet.
    */
   protected overflow(zone: number): number {
     const s = this.s;
@@ -223,6 +226,18 @@ export class ShardPlacement extends ShardZoneServers {
     for (let k = 0; k < n; k++) {
       if (++this.roomCursor > n) this.roomCursor = 1;
       const slot = list[this.roomCursor]!;
+      if (tried[slot] === stamp) continue;
+      tried[slot] = stamp;
+      if (t.state[slot] !== ServerState.Active) continue;
+      if (takeSeat(t, slot)) return this.grow(zone, serverHandle(slot, t.generation[slot]!));
+    }
+
+    // Servers that gained room since the list was refreshed, newest first (see ServerTable.gainedRoom).
+    const totals = t.totals;
+    const end = totals[TotalField.gainedRoom]!;
+    const fresh = Math.min((end - totals[TotalField.gainedRoomListed]!) >>> 0, GAINED_ROOM_SLOTS);
+    for (let k = 1; k <= fresh; k++) {
+      const slot = t.gainedRoom[(end - k) & (GAINED_ROOM_SLOTS - 1)]!;
       if (tried[slot] === stamp) continue;
       tried[slot] = stamp;
       if (t.state[slot] !== ServerState.Active) continue;

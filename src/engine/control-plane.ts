@@ -9,7 +9,8 @@ import {
 import { CostModel } from '../core/admission.ts';
 import { Resource } from '../core/cost-fit.ts';
 import { ErrorCode, ZonelbError, invalidArgument, unknownServer } from '../core/errors.ts';
-import { FleetField, type ServerTable } from '../core/layout.ts';
+import { FleetField, TotalField, type ServerTable } from '../core/layout.ts';
+import { noteRoom } from '../core/seats.ts';
 import { EMPTY_RING, buildRing, updateRing, type Ring, type RingMember } from '../core/ring.ts';
 import type { EngineOptions } from '../core/options.ts';
 import type { HeartbeatReport, LoadReport, ServerInfo, ServerSpec } from './types.ts';
@@ -75,6 +76,7 @@ export class ControlPlane {
       // A live server registering again (e.g. after a zonelb restart on its side) keeps its
       // incarnation: its players are still there.
       const t = this.t;
+      const hadRoom = this.hasRoom(existing);
       t.weight[existing] = weight;
       if (address !== undefined) this.addresses[existing] = address;
       this.lastHeartbeat[existing] = now;
@@ -83,6 +85,7 @@ export class ControlPlane {
         this.events.emit({ type: 'server-recovered', at: now, serverId: id });
       }
       this.recomputeLimit(existing);
+      this.noteRoomOpened(existing, hadRoom);
       this.ringDirty = true;
       return this.info(existing);
     }
@@ -118,6 +121,7 @@ export class ControlPlane {
     const weight = report.weight === undefined ? undefined : checkWeight(report.weight);
     const t = this.t;
     const state = Atomics.load(t.state, slot);
+    const hadRoom = this.hasRoom(slot);
     if (state === ServerState.Dead) {
       throw new ZonelbError(ErrorCode.ServerDead, `server "${id}" was declared dead; register it again`, {
         field: 'serverId',
@@ -137,6 +141,7 @@ export class ControlPlane {
       this.setState(slot, ServerState.Active);
       this.events.emit({ type: 'server-recovered', at: now, serverId: id });
     }
+    this.noteRoomOpened(slot, hadRoom);
     return this.info(slot);
   }
 
@@ -154,6 +159,20 @@ export class ControlPlane {
     const limit = this.cost.limit(slot, t.weight[slot]!, reported);
     const unseated = Math.max(0, reported - (Atomics.load(t.count, slot) - this.heldSeats(slot)));
     Atomics.store(t.limit, slot, Math.max(0, limit - unseated));
+  }
+
+  /** True when a join may take a seat on the server now: active, below its limit. */
+  private hasRoom(slot: number): boolean {
+    const t = this.t;
+    return Atomics.load(t.state, slot) === ServerState.Active && Atomics.load(t.limit, slot) > Atomics.load(t.count, slot);
+  }
+
+  /**
+   * A report or a registration opened room on a server that had none (a raised limit, a
+   * recovery): tell the shards now, not at the next tick's room list (see ServerTable.gainedRoom).
+   */
+  private noteRoomOpened(slot: number, hadRoom: boolean): void {
+    if (!hadRoom && this.hasRoom(slot)) noteRoom(this.t, slot);
   }
 
   /** Stop new joins on a server. Returns its slot. */
@@ -220,6 +239,8 @@ export class ControlPlane {
   /** Refresh fleet totals and the list of servers with the most room (every tick). */
   refreshRoom(): void {
     const t = this.t;
+    // Mark first: room a shard makes during the scan is then in the list, in gainedRoom, or both.
+    Atomics.store(t.totals, TotalField.gainedRoomListed, Atomics.load(t.totals, TotalField.gainedRoom));
     const candidates: number[] = [];
     let totalCount = 0;
     let totalLimit = 0;
