@@ -13,6 +13,8 @@
  *  - each server's count = the placed + reserved players the model puts on it = what zones()
  *    says; each zone's population = the model's players in it; queued() = the model's line;
  *  - no player (and no zone) is left on a dead or removed server;
+ *  - a join is queued or refused only while every active server is at its limit or players
+ *    already wait in line (checked on single joins);
  *  - a zone whose single server is active with room is never split (checked around each
  *    request step and each tick, whose limits are fixed); a new player's join goes
  *    to the zone's open server with room with the fewest zone players per weight;
