@@ -10,15 +10,14 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Op, Status } from '../src/core/codes.ts';
 import type { ServerInfo } from '../src/engine/types.ts';
-import { zoneShard } from '../src/core/hash.ts';
 import {
   closePool,
   ENGINE_KINDS,
-  SHARDS,
   expectCountsMatchZones,
   joinMany,
   startEngine,
   submitBatch,
+  zonesOnDifferentShards,
   type Harness,
 } from './fixtures/engine-harness.ts';
 
@@ -168,7 +167,7 @@ describe.each(ENGINE_KINDS)('admission limits (%s engine)', (kind) => {
     h.engine.registerServer({ id: 'a' });
     // A zone of another shard than ZONE's, when there are several: the player is handed over
     // with its held seat.
-    const other = [...Array(64).keys()].find((z) => z !== ZONE && zoneShard(z, SHARDS) !== zoneShard(ZONE, SHARDS))!;
+    const [, other] = zonesOnDifferentShards(ZONE);
     await joinMany(h.engine, ZONE, 0, 3);
     await h.engine.leave(0);
     await h.engine.leave(1);
